@@ -1,0 +1,57 @@
+#include "audit/audit_event.h"
+
+#include <gtest/gtest.h>
+
+#include "testing/status_matchers.h"
+
+namespace hokan {
+namespace {
+
+// G-6.5-C7: an entry names the actor, the action, the patient and record, the outcome and
+// the source, and begins with its sequence number.
+TEST(AuditEvent, EncodesFieldsInFixedOrderAndRoundTrips) {
+  AuditEvent e{.actor = "local:alice",
+               .action = "record.read",
+               .patient = "P1",
+               .record = "r1",
+               .version = 3,
+               .source = "cli"};
+  e.detail = {{"sha256", "ab"}};
+  const std::string text = EncodeAuditEntry(12, "2026-11-24T00:00:00.000Z", e);
+  EXPECT_EQ(text,
+            "{\"seq\":12,\"time\":\"2026-11-24T00:00:00.000Z\",\"actor\":\"local:alice\","
+            "\"action\":\"record.read\",\"patient\":\"P1\",\"record\":\"r1\",\"version\":3,"
+            "\"outcome\":\"success\",\"source\":\"cli\",\"detail\":{\"sha256\":\"ab\"}}");
+  Result<DecodedAuditEntry> d = DecodeAuditEntry(text);
+  ASSERT_OK(d);
+  EXPECT_EQ(d->seq, 12u);
+  EXPECT_EQ(d->event.actor, "local:alice");
+  EXPECT_EQ(d->event.version, 3);
+  EXPECT_EQ(d->event.detail, e.detail);
+}
+
+TEST(AuditEvent, EmptyOptionalFieldsAreLeftOut) {
+  const std::string text =
+      EncodeAuditEntry(0, "t", AuditEvent{.actor = "a", .action = "store.init"});
+  EXPECT_EQ(text,
+            "{\"seq\":0,\"time\":\"t\",\"actor\":\"a\",\"action\":\"store.init\","
+            "\"outcome\":\"success\"}");
+}
+
+TEST(AuditEvent, InvalidUtf8IsReplacedNotThrown) {
+  AuditEvent e{.actor = "a", .action = "x", .reason = std::string("bad \xff byte")};
+  const std::string text = EncodeAuditEntry(1, "t", e);
+  EXPECT_NE(text.find("bad "), std::string::npos);
+  EXPECT_OK(DecodeAuditEntry(text));
+}
+
+TEST(AuditEvent, MalformedEntriesAreDataLoss) {
+  for (std::string_view bad : {"", "[]", "{", "{\"seq\":\"x\"}", "{\"seq\":1,\"time\":\"t\"}",
+                               "{\"seq\":-1,\"time\":\"t\",\"actor\":\"a\",\"action\":\"b\","
+                               "\"outcome\":\"c\"}"}) {
+    EXPECT_THAT(DecodeAuditEntry(bad), testing::StatusIs(StatusCode::kDataLoss)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace hokan

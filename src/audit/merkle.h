@@ -1,0 +1,74 @@
+// RFC 9162 (Certificate Transparency v2) Merkle tree hashing and proofs over SHA-256.
+// Spec: docs/formats/audit-log.md. Pure functions and small values; no I/O.
+//
+//   leaf hash  = SHA-256(0x00 || entry bytes)
+//   node hash  = SHA-256(0x01 || left || right)
+//   empty tree = SHA-256("")
+// For n > 1 leaves, MTH(D[n]) = NODE(MTH(D[0:k]), MTH(D[k:n])) with k the largest power of
+// two smaller than n.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/status.h"
+#include "crypto/crypto.h"
+
+namespace hokan::merkle {
+
+using Hash = Sha256Digest;
+
+Hash LeafHash(ByteView entry);
+Hash NodeHash(const Hash& left, const Hash& right);
+Hash EmptyRoot();
+
+// MTH of a list of leaf hashes (empty list: EmptyRoot()).
+Hash RootOf(std::span<const Hash> leaf_hashes);
+
+// The tree [0, size) as the roots of its perfect subtrees, largest (leftmost) first: one per
+// set bit of `size`. Enough to append a leaf and compute the root in O(log n), so the log
+// never re-reads old entries to extend the tree.
+class CompactRange {
+ public:
+  CompactRange() = default;
+  std::uint64_t size() const { return size_; }
+  const std::vector<Hash>& nodes() const { return nodes_; }
+
+  void Append(const Hash& leaf_hash);
+  Hash Root() const;
+
+  // Layout: size (8 bytes, big-endian) | nodes (32 bytes each, as nodes()).
+  Bytes Encode() const;
+  // kDataLoss when the length does not match popcount(size) nodes.
+  static Result<CompactRange> Decode(ByteView encoded);
+
+  friend bool operator==(const CompactRange&, const CompactRange&) = default;
+
+ private:
+  std::uint64_t size_ = 0;
+  std::vector<Hash> nodes_;
+};
+
+// MTH(D[begin:end]) for the log being proved: supplied by the caller (the audit log reads
+// leaf hashes from its store). Called only with 0 <= begin < end <= size.
+using SubtreeHashFn = std::function<Result<Hash>(std::uint64_t begin, std::uint64_t end)>;
+
+// RFC 9162 section 2.1.3.1 PATH(index, D[size]). kInvalidArgument unless index < size.
+Result<std::vector<Hash>> InclusionProof(std::uint64_t index, std::uint64_t size,
+                                         const SubtreeHashFn& subtree_hash);
+// RFC 9162 section 2.1.4.1 PROOF(old_size, D[new_size]). kInvalidArgument unless
+// 0 < old_size <= new_size.
+Result<std::vector<Hash>> ConsistencyProof(std::uint64_t old_size, std::uint64_t new_size,
+                                           const SubtreeHashFn& subtree_hash);
+
+// RFC 9162 section 2.1.3.2. OK, or kDataLoss saying what does not match.
+Status VerifyInclusion(std::uint64_t index, std::uint64_t size, const Hash& leaf_hash,
+                       std::span<const Hash> proof, const Hash& root);
+// RFC 9162 section 2.1.4.2. OK, or kDataLoss saying what does not match.
+Status VerifyConsistency(std::uint64_t old_size, std::uint64_t new_size, const Hash& old_root,
+                         const Hash& new_root, std::span<const Hash> proof);
+
+}  // namespace hokan::merkle

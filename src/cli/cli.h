@@ -1,0 +1,62 @@
+// The command line: parse, call one service method, render. Nothing else lives here
+// (STYLE.md rule 18).
+#pragma once
+
+#include <cstdio>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/env.h"
+#include "base/status.h"
+
+namespace hokan {
+
+// Runs `hokan <args...>` (args exclude the program name). Returns the process exit code.
+int RunCommandLine(Env& env, std::span<const std::string_view> args);
+
+namespace cli_internal {
+
+// --flag value / --flag=value options and positional words, checked against what a
+// command accepts.
+class Args {
+ public:
+  // `multi` flags take two values (e.g. --consistency A B).
+  static Result<Args> Parse(std::span<const std::string_view> args,
+                            const std::vector<std::string_view>& flags,
+                            const std::vector<std::string_view>& switches = {},
+                            const std::vector<std::string_view>& pairs = {});
+  bool Has(std::string_view flag) const;
+  // kInvalidArgument naming the flag when missing or empty.
+  Result<std::string> Required(std::string_view flag) const;
+  std::string Get(std::string_view flag, std::string_view fallback = "") const;
+  Result<std::uint64_t> Number(std::string_view flag, std::uint64_t fallback) const;
+  bool Switch(std::string_view name) const;
+  const std::vector<std::string>& Pair(std::string_view flag) const;
+
+ private:
+  std::map<std::string, std::string, std::less<>> values_;
+  std::map<std::string, std::vector<std::string>, std::less<>> pairs_;
+  std::vector<std::string> switches_;
+};
+
+// Process exit code for a status (README "Exit codes").
+int ExitCodeFor(const Status& status);
+// One line on stderr: "hokan: <message>".
+int Fail(const Status& status);
+
+// "local:<operating-system user>", source "cli".
+std::string LocalActorId();
+
+using CommandFn = int (*)(Env& env, std::span<const std::string_view> args);
+int RunInit(Env& env, std::span<const std::string_view> args);
+int RunRecord(Env& env, std::span<const std::string_view> args);
+int RunVerify(Env& env, std::span<const std::string_view> args);
+int RunSweep(Env& env, std::span<const std::string_view> args);
+int RunAudit(Env& env, std::span<const std::string_view> args);
+int RunDemo(Env& env, std::span<const std::string_view> args);
+
+}  // namespace cli_internal
+}  // namespace hokan

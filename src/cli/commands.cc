@@ -1,0 +1,437 @@
+// The subcommands. Each parses its options, calls the service, renders the result.
+#include <charconv>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "base/encoding.h"
+#include "cli/cli.h"
+#include "service/archive.h"
+
+namespace hokan::cli_internal {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Actor Me() { return Actor{LocalActorId(), "cli"}; }
+
+void PrintJson(const Json& j) { std::printf("%s\n", j.dump(2).c_str()); }
+
+bool WantsHelp(std::span<const std::string_view> args) {
+  for (std::string_view a : args) {
+    if (a == "--help" || a == "-h") return true;
+  }
+  return false;
+}
+
+int Usage(const char* text) {
+  std::printf("%s", text);
+  return 0;
+}
+
+Result<std::unique_ptr<Archive>> OpenDir(Env& env, const Args& a) {
+  HK_ASSIGN_OR_RETURN(std::string dir, a.Required("dir"));
+  return Archive::Open(env, dir);
+}
+
+// After a command that wrote audit entries: sign a checkpoint when one is due, so the
+// entries are covered by a signature before the command returns.
+int Finish(Archive& archive, int code) {
+  Status st = archive.CheckpointIfDue();
+  if (!st.ok() && code == 0) return Fail(st.WithContext("audit checkpoint"));
+  return code;
+}
+
+Json VersionJson(const VersionInfo& v) {
+  Json j;
+  j["record_id"] = v.record_id;
+  j["version"] = v.version;
+  j["patient_id"] = v.patient_id;
+  j["type"] = v.record_type;
+  j["sha256"] = v.sha256;
+  j["size"] = v.size;
+  j["media_type"] = v.media_type;
+  j["author"] = v.author;
+  j["entered_at"] = v.entered_at;
+  j["source"] = v.source;
+  j["audit_seq"] = v.audit_seq;
+  return j;
+}
+
+std::vector<std::string> HashesHex(const std::vector<merkle::Hash>& hashes) {
+  std::vector<std::string> out;
+  for (const merkle::Hash& h : hashes) out.push_back(HexEncode(h));
+  return out;
+}
+
+// Problems on stdout as they are found; progress on stderr at most once a second.
+class CliSink final : public VerifySink {
+ public:
+  explicit CliSink(Env& env) : env_(env), last_(env.clock.Now()) {}
+  void Report(const Problem& p) override {
+    std::printf("%s %s: %s\n", p.damage ? "DAMAGED" : "WARNING", p.object.c_str(),
+                p.message.c_str());
+    std::fflush(stdout);
+  }
+  void Progress(std::string_view phase, std::uint64_t done, std::uint64_t total) override {
+    const auto now = env_.clock.Now();
+    if (now - last_ < std::chrono::seconds(1) && done != total) return;
+    if (now - last_ < std::chrono::seconds(1) && total < 100000) return;
+    last_ = now;
+    std::fprintf(stderr, "verify: %.*s %llu/%llu\n", static_cast<int>(phase.size()), phase.data(),
+                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(total));
+  }
+
+ private:
+  Env& env_;
+  std::chrono::system_clock::time_point last_;
+};
+
+}  // namespace
+
+int RunInit(Env& env, std::span<const std::string_view> args) {
+  if (WantsHelp(args)) return Usage("usage: hokan init --dir D\n");
+  Result<Args> a = Args::Parse(args, {"dir"});
+  if (!a) return Fail(a.error());
+  Result<std::string> dir = a->Required("dir");
+  if (!dir) return Fail(dir.error());
+  Result<InitResult> r = Archive::Init(env, *dir, Me());
+  if (!r) return Fail(r.error().WithContext("init"));
+  Json j;
+  j["dir"] = *dir;
+  j["store_id"] = r->store_id;
+  j["kek_id"] = r->kek_id;
+  j["audit_public_key"] = r->audit_public_key_pem;
+  PrintJson(j);
+  std::fprintf(stderr,
+               "hokan: created %s. Back up %s/keys/kek.key apart from the data: without it no "
+               "record can be read.\n",
+               dir->c_str(), dir->c_str());
+  return 0;
+}
+
+int RunRecord(Env& env, std::span<const std::string_view> args) {
+  static const char* kUsage =
+      "usage: hokan record put --dir D --patient P --type T --file F [--media-type M] "
+      "[--record R]\n"
+      "       hokan record get --dir D --record R [--version V] --out F   (F may be - for "
+      "stdout)\n"
+      "       hokan record history --dir D --record R\n"
+      "       hokan record mark-error --dir D --record R --reason TEXT\n";
+  if (args.empty()) {
+    std::fprintf(stderr, "%s", kUsage);
+    return 2;
+  }
+  if (WantsHelp(args)) return Usage(kUsage);
+  const std::string_view verb = args[0];
+  const auto rest = args.subspan(1);
+
+  if (verb == "put") {
+    Result<Args> a = Args::Parse(rest, {"dir", "patient", "type", "file", "media-type", "record"});
+    if (!a) return Fail(a.error());
+    Result<std::string> patient = a->Required("patient");
+    if (!patient) return Fail(patient.error());
+    Result<std::string> file = a->Required("file");
+    if (!file) return Fail(file.error());
+    if (!a->Has("record") && !a->Has("type")) {
+      return Fail(InvalidArgumentError("--type is required for a new record"));
+    }
+    Result<std::unique_ptr<Archive>> archive = OpenDir(env, *a);
+    if (!archive) return Fail(archive.error());
+    // Refuse oversize files before reading them into memory.
+    Result<FileInfo> info = env.fs.Stat(*file);
+    if (!info) return Fail(info.error().WithContext("--file"));
+    if (info->is_directory)
+      return Fail(InvalidArgumentError("--file " + *file + " is a directory"));
+    if (info->size > (*archive)->config().max_content_bytes) {
+      return Fail(InvalidArgumentError(
+          "--file is " + std::to_string(info->size) + " bytes; the limit is " +
+          std::to_string((*archive)->config().max_content_bytes) + " (store.max_content_bytes)"));
+    }
+    Result<Bytes> content = env.fs.ReadFile(*file);
+    if (!content) return Fail(content.error().WithContext("--file"));
+    PutRequest req;
+    req.patient_id = *patient;
+    req.record_type = a->Get("type");
+    req.record_id = a->Get("record");
+    req.media_type = a->Get("media-type", "application/octet-stream");
+    req.content = *content;
+    Result<PutResult> r = (*archive)->PutRecord(Me(), req);
+    if (!r) return Fail(r.error());
+    PrintJson(VersionJson(r->version));
+    return Finish(**archive, 0);
+  }
+
+  if (verb == "get") {
+    Result<Args> a = Args::Parse(rest, {"dir", "record", "version", "out"});
+    if (!a) return Fail(a.error());
+    Result<std::string> record = a->Required("record");
+    if (!record) return Fail(record.error());
+    Result<std::string> out = a->Required("out");
+    if (!out) return Fail(out.error());
+    Result<std::uint64_t> version = a->Number("version", 0);
+    if (!version) return Fail(version.error());
+    if (a->Has("version") && *version == 0) {
+      return Fail(InvalidArgumentError("--version must be 1 or more"));
+    }
+    if (*out != "-" && env.fs.Stat(*out)) {
+      return Fail(AlreadyExistsError("--out " + *out + " exists; hokan does not overwrite files"));
+    }
+    Result<std::unique_ptr<Archive>> archive = OpenDir(env, *a);
+    if (!archive) return Fail(archive.error());
+    Result<ReadResult> r =
+        (*archive)->ReadRecord(Me(), *record, static_cast<std::int64_t>(*version));
+    if (!r) return Finish(**archive, Fail(r.error()));
+    // The read's audit entry is committed; now the content may leave.
+    if (*out == "-") {
+      if (std::fwrite(r->content.data(), 1, r->content.size(), stdout) != r->content.size() ||
+          std::fflush(stdout) != 0) {
+        return Finish(**archive, Fail(UnavailableError("writing to stdout failed")));
+      }
+    } else {
+      Result<std::unique_ptr<WritableFile>> f = env.fs.NewWritableFile(*out);
+      if (!f) return Finish(**archive, Fail(f.error().WithContext("--out")));
+      Status st = (*f)->Append(r->content);
+      if (st.ok()) st = (*f)->Sync();
+      if (st.ok()) st = (*f)->Close();
+      if (!st.ok()) return Finish(**archive, Fail(st.WithContext("--out")));
+      Json j = VersionJson(r->version);
+      j["read_audit_seq"] = r->audit_seq;
+      j["out"] = *out;
+      PrintJson(j);
+    }
+    return Finish(**archive, 0);
+  }
+
+  if (verb == "history") {
+    Result<Args> a = Args::Parse(rest, {"dir", "record"});
+    if (!a) return Fail(a.error());
+    Result<std::string> record = a->Required("record");
+    if (!record) return Fail(record.error());
+    Result<std::unique_ptr<Archive>> archive = OpenDir(env, *a);
+    if (!archive) return Fail(archive.error());
+    Result<RecordHistory> h = (*archive)->History(Me(), *record);
+    if (!h) return Finish(**archive, Fail(h.error()));
+    Json j;
+    j["record_id"] = h->record_id;
+    j["patient_id"] = h->patient_id;
+    j["type"] = h->record_type;
+    j["created_at"] = h->created_at;
+    j["status"] = h->status;
+    j["versions"] = Json::array();
+    for (const VersionInfo& v : h->versions) j["versions"].push_back(VersionJson(v));
+    j["states"] = Json::array();
+    for (const RecordState& s : h->states) {
+      j["states"].push_back({{"state", s.state_no},
+                             {"status", s.status},
+                             {"reason", s.reason},
+                             {"actor", s.actor},
+                             {"at", s.at},
+                             {"audit_seq", s.audit_seq}});
+    }
+    PrintJson(j);
+    return Finish(**archive, 0);
+  }
+
+  if (verb == "mark-error") {
+    Result<Args> a = Args::Parse(rest, {"dir", "record", "reason"});
+    if (!a) return Fail(a.error());
+    Result<std::string> record = a->Required("record");
+    if (!record) return Fail(record.error());
+    Result<std::string> reason = a->Required("reason");
+    if (!reason) return Fail(reason.error());
+    Result<std::unique_ptr<Archive>> archive = OpenDir(env, *a);
+    if (!archive) return Fail(archive.error());
+    Result<RecordState> s = (*archive)->MarkEnteredInError(Me(), *record, *reason);
+    if (!s) return Fail(s.error());
+    PrintJson({{"record_id", *record},
+               {"status", s->status},
+               {"state", s->state_no},
+               {"audit_seq", s->audit_seq}});
+    return Finish(**archive, 0);
+  }
+
+  std::fprintf(stderr, "hokan: unknown record command '%s'\n%s", std::string(verb).c_str(), kUsage);
+  return 2;
+}
+
+int RunVerify(Env& env, std::span<const std::string_view> args) {
+  if (WantsHelp(args)) {
+    return Usage(
+        "usage: hokan verify --dir D\n"
+        "Checks every version (blob present, decrypts, SHA-256 matches), every row's\n"
+        "MAC, that versions and audit entries agree, and the audit log. Exit 0 only if\n"
+        "everything holds; 1 if anything is damaged (each object is named).\n");
+  }
+  Result<Args> a = Args::Parse(args, {"dir"});
+  if (!a) return Fail(a.error());
+  Result<std::unique_ptr<Archive>> archive = OpenDir(env, *a);
+  if (!archive) return Fail(archive.error());
+  CliSink sink(env);
+  Result<VerifySummary> s = (*archive)->Verify(Me(), sink);
+  if (!s) return Fail(s.error());
+  std::printf(
+      "%s: %llu versions, %llu audit entries, %llu checkpoints; %llu damaged, %llu "
+      "warnings\n",
+      s->ok() ? "OK" : "FAILED", static_cast<unsigned long long>(s->versions),
+      static_cast<unsigned long long>(s->audit.entries),
+      static_cast<unsigned long long>(s->audit.checkpoints),
+      static_cast<unsigned long long>(s->damage), static_cast<unsigned long long>(s->warnings));
+  return Finish(**archive, s->ok() ? 0 : 1);
+}
+
+int RunSweep(Env& env, std::span<const std::string_view> args) {
+  if (WantsHelp(args)) {
+    return Usage(
+        "usage: hokan sweep --dir D [--min-age-seconds N]\n"
+        "Removes orphan blobs (no version refers to them) older than N seconds\n"
+        "(default 3600, so writes in flight are never touched).\n");
+  }
+  Result<Args> a = Args::Parse(args, {"dir", "min-age-seconds"});
+  if (!a) return Fail(a.error());
+  Result<std::uint64_t> age = a->Number("min-age-seconds", 3600);
+  if (!age) return Fail(age.error());
+  Result<std::unique_ptr<Archive>> archive = OpenDir(env, *a);
+  if (!archive) return Fail(archive.error());
+  Result<std::vector<std::string>> removed = (*archive)->Sweep(Me(), std::chrono::seconds(*age));
+  if (!removed) return Fail(removed.error());
+  PrintJson({{"removed_orphans", *removed}});
+  return Finish(**archive, 0);
+}
+
+int RunAudit(Env& env, std::span<const std::string_view> args) {
+  static const char* kUsage =
+      "usage: hokan audit verify --dir D\n"
+      "       hokan audit proof --dir D --inclusion N\n"
+      "       hokan audit proof --dir D --consistency A B\n"
+      "       hokan audit tail --dir D [--lines N]\n"
+      "       hokan audit export --dir D --format jsonl [--from N] [--limit N]\n"
+      "       hokan audit checkpoint --dir D\n";
+  if (args.empty()) {
+    std::fprintf(stderr, "%s", kUsage);
+    return 2;
+  }
+  if (WantsHelp(args)) return Usage(kUsage);
+  const std::string_view verb = args[0];
+  const auto rest = args.subspan(1);
+
+  if (verb == "verify") {
+    Result<Args> a = Args::Parse(rest, {"dir"});
+    if (!a) return Fail(a.error());
+    Result<std::unique_ptr<Archive>> archive = OpenDir(env, *a);
+    if (!archive) return Fail(archive.error());
+    CliSink sink(env);
+    Result<VerifySummary> s = (*archive)->VerifyAudit(Me(), sink);
+    if (!s) return Fail(s.error());
+    std::printf(
+        "%s: %llu entries, %llu checkpoints, %llu covered by the latest valid "
+        "checkpoint; %llu damaged\n",
+        s->ok() ? "OK" : "FAILED", static_cast<unsigned long long>(s->audit.entries),
+        static_cast<unsigned long long>(s->audit.checkpoints),
+        static_cast<unsigned long long>(s->audit.covered),
+        static_cast<unsigned long long>(s->damage));
+    return Finish(**archive, s->ok() ? 0 : 1);
+  }
+
+  if (verb == "proof") {
+    Result<Args> a = Args::Parse(rest, {"dir", "inclusion"}, {}, {"consistency"});
+    if (!a) return Fail(a.error());
+    const bool inclusion = a->Has("inclusion");
+    const bool consistency = !a->Pair("consistency").empty();
+    if (inclusion == consistency) {
+      return Fail(InvalidArgumentError("give exactly one of --inclusion N or --consistency A B"));
+    }
+    Result<std::unique_ptr<Archive>> archive = OpenDir(env, *a);
+    if (!archive) return Fail(archive.error());
+    if (inclusion) {
+      Result<std::uint64_t> n = a->Number("inclusion", 0);
+      if (!n) return Fail(n.error());
+      Result<InclusionProofResult> p = (*archive)->ProveInclusion(Me(), *n);
+      if (!p) return Fail(p.error());
+      Json j;
+      j["type"] = "inclusion";
+      j["index"] = p->index;
+      j["tree_size"] = p->tree_size;
+      j["leaf_hash"] = HexEncode(p->leaf_hash);
+      j["root"] = HexEncode(p->root);
+      j["proof"] = HashesHex(p->proof);
+      j["entry"] = p->entry;
+      j["checkpoint"] = p->checkpoint;
+      PrintJson(j);
+    } else {
+      Args sizes;
+      std::uint64_t ab[2];
+      for (int i = 0; i < 2; ++i) {
+        const std::string& s = a->Pair("consistency")[static_cast<std::size_t>(i)];
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), ab[i]);
+        if (s.empty() || ec != std::errc() || end != s.data() + s.size()) {
+          return Fail(InvalidArgumentError("--consistency takes two whole numbers A B"));
+        }
+      }
+      Result<ConsistencyProofResult> p = (*archive)->ProveConsistency(Me(), ab[0], ab[1]);
+      if (!p) return Fail(p.error());
+      Json j;
+      j["type"] = "consistency";
+      j["old_size"] = p->old_size;
+      j["new_size"] = p->new_size;
+      j["old_root"] = HexEncode(p->old_root);
+      j["new_root"] = HexEncode(p->new_root);
+      j["proof"] = HashesHex(p->proof);
+      if (!p->old_checkpoint.empty()) j["old_checkpoint"] = p->old_checkpoint;
+      if (!p->new_checkpoint.empty()) j["new_checkpoint"] = p->new_checkpoint;
+      PrintJson(j);
+    }
+    return Finish(**archive, 0);
+  }
+
+  if (verb == "tail" || verb == "export") {
+    const bool tail = verb == "tail";
+    Result<Args> a = tail ? Args::Parse(rest, {"dir", "lines"})
+                          : Args::Parse(rest, {"dir", "format", "from", "limit"});
+    if (!a) return Fail(a.error());
+    if (!tail && a->Get("format", "jsonl") != "jsonl") {
+      return Fail(InvalidArgumentError("--format: only jsonl is supported"));
+    }
+    Result<std::uint64_t> lines = a->Number("lines", 20);
+    Result<std::uint64_t> from = a->Number("from", 0);
+    Result<std::uint64_t> limit = a->Number("limit", UINT64_MAX);
+    for (const Status& st : {lines.error(), from.error(), limit.error()}) {
+      if (!st.ok()) return Fail(st);
+    }
+    Result<std::unique_ptr<Archive>> archive = OpenDir(env, *a);
+    if (!archive) return Fail(archive.error());
+    std::uint64_t start = *from;
+    std::uint64_t count = *limit;
+    if (tail) {
+      Result<std::uint64_t> size = (*archive)->AuditSize();
+      if (!size) return Fail(size.error());
+      start = *size > *lines ? *size - *lines : 0;
+      count = *lines;
+    }
+    Status st = (*archive)->ReadAudit(Me(), tail ? "tail" : "export", start, count,
+                                      [](std::uint64_t, std::string_view entry) -> Status {
+                                        std::fwrite(entry.data(), 1, entry.size(), stdout);
+                                        std::fputc('\n', stdout);
+                                        return OkStatus();
+                                      });
+    if (!st.ok()) return Fail(st);
+    if (std::fflush(stdout) != 0) return Fail(UnavailableError("writing to stdout failed"));
+    return Finish(**archive, 0);
+  }
+
+  if (verb == "checkpoint") {
+    Result<Args> a = Args::Parse(rest, {"dir"});
+    if (!a) return Fail(a.error());
+    Result<std::unique_ptr<Archive>> archive = OpenDir(env, *a);
+    if (!archive) return Fail(archive.error());
+    Result<Checkpoint> c = (*archive)->WriteCheckpoint(Me());
+    if (!c) return Fail(c.error());
+    std::printf("%s", c->note.c_str());
+    return 0;
+  }
+
+  std::fprintf(stderr, "hokan: unknown audit command '%s'\n%s", std::string(verb).c_str(), kUsage);
+  return 2;
+}
+
+}  // namespace hokan::cli_internal

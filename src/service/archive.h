@@ -1,0 +1,128 @@
+// One opened data directory and its use cases: act, then audit, in one transaction. The CLI
+// (and later HTTP and the web UI) call only this layer, so no path bypasses the audit log.
+//
+// Data directory (docs/formats/data-directory.md):
+//   hokan.toml            configuration (its presence marks a complete store)
+//   metadata.db           SQLite: patients, records, versions, audit log, checkpoints
+//   blobs/xx/<id>         encrypted contents
+//   keys/kek.key          key-encryption key (0600)
+//   keys/audit-signing.pem, keys/audit-signing.pub.pem   checkpoint signing key (0600)
+//
+// Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "base/env.h"
+#include "base/status.h"
+#include "service/config.h"
+#include "store/blob_store.h"
+#include "store/metadata_db.h"
+#include "store/record_store.h"
+#include "store/verify_report.h"
+
+namespace hokan {
+
+// Who is acting, and from where. Local command-line use is "local:<os user>".
+struct Actor {
+  std::string id;
+  std::string source;  // "cli", "api", a client address
+};
+
+struct ArchiveOptions {
+  // SQLite VFS for tests on a fake file system (see store/internal/sqlite_env_vfs.h).
+  std::string sqlite_vfs;
+  // Durable commits and blob fsyncs. Only benchmarks that measure something else turn it off.
+  bool sync = true;
+};
+
+struct InitResult {
+  std::string store_id;
+  std::string kek_id;
+  std::string audit_public_key_pem;
+};
+
+struct PutResult {
+  VersionInfo version;
+};
+
+struct ReadResult {
+  VersionInfo version;
+  Bytes content;
+  std::uint64_t audit_seq = 0;  // The read's own audit entry.
+};
+
+struct VerifySummary {
+  std::uint64_t versions = 0;
+  std::uint64_t damage = 0;
+  std::uint64_t warnings = 0;
+  AuditVerifyStats audit;
+  bool ok() const { return damage == 0; }
+};
+
+class Archive {
+ public:
+  // Creates a new store in `dir` (created if missing; must be empty if present).
+  // kAlreadyExists when a store is already there.
+  static Result<InitResult> Init(Env& env, const std::string& dir, const Actor& actor,
+                                 const ArchiveOptions& options = {});
+  // kNotFound when `dir` holds no store; kPermissionDenied / kInvalidArgument for key files;
+  // kFailedPrecondition when the key file belongs to another store.
+  static Result<std::unique_ptr<Archive>> Open(Env& env, const std::string& dir,
+                                               const ArchiveOptions& options = {});
+  ~Archive();
+  Archive(const Archive&) = delete;
+  Archive& operator=(const Archive&) = delete;
+
+  Result<PutResult> PutRecord(const Actor& actor, const PutRequest& request);
+  // The read's audit entry is durable before this returns the content.
+  Result<ReadResult> ReadRecord(const Actor& actor, const std::string& record_id,
+                                std::int64_t version);
+  Result<RecordHistory> History(const Actor& actor, const std::string& record_id);
+  Result<RecordState> MarkEnteredInError(const Actor& actor, const std::string& record_id,
+                                         const std::string& reason);
+
+  // Store + audit log + their agreement (every version has its audit entry and vice versa).
+  Result<VerifySummary> Verify(const Actor& actor, VerifySink& sink);
+  Result<VerifySummary> VerifyAudit(const Actor& actor, VerifySink& sink);
+
+  Result<InclusionProofResult> ProveInclusion(const Actor& actor, std::uint64_t index);
+  Result<ConsistencyProofResult> ProveConsistency(const Actor& actor, std::uint64_t a,
+                                                  std::uint64_t b);
+  Result<Checkpoint> WriteCheckpoint(const Actor& actor);
+  // Reading the log is itself audited (G-6.5-C8) before anything is handed out.
+  Status ReadAudit(const Actor& actor, std::string_view purpose, std::uint64_t from,
+                   std::uint64_t limit,
+                   const std::function<Status(std::uint64_t, std::string_view)>& fn);
+  Result<std::uint64_t> AuditSize();
+
+  Result<std::vector<std::string>> Sweep(const Actor& actor, std::chrono::seconds min_age);
+
+  // Signs a checkpoint when enough entries are uncovered (audit.checkpoint_every_entries).
+  Status CheckpointIfDue();
+
+  const Config& config() const { return config_; }
+  RecordStore& records() { return *records_; }
+  AuditLog& audit() { return *audit_; }
+  MetadataDb& db() { return *db_; }
+
+ private:
+  Archive(Env& env, std::string dir, Config config);
+  Status CrossCheck(VerifySink& sink);
+
+  Env& env_;
+  const std::string dir_;
+  const Config config_;
+  std::unique_ptr<MetadataDb> db_;
+  std::unique_ptr<FileBlobStore> blobs_;
+  std::unique_ptr<RecordStore> records_;
+  std::unique_ptr<AuditLog> audit_;
+};
+
+}  // namespace hokan

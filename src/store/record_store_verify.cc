@@ -1,0 +1,216 @@
+// RecordStore::Verify and the orphan sweep: the store's side of `hokan verify`.
+#include <array>
+#include <cstdio>
+
+#include "base/encoding.h"
+#include "store/record_store.h"
+
+namespace hokan {
+namespace {
+
+std::string ShardName(int i) {
+  char buf[3];
+  std::snprintf(buf, sizeof buf, "%02x", i);
+  return buf;
+}
+
+// The first blob id of the next shard ("3f" -> "40"; "ff" -> "g", above every hex id).
+std::string NextShard(int i) { return i == 255 ? "g" : ShardName(i + 1); }
+
+std::string VersionName(const VersionInfo& v) {
+  return "version " + v.record_id + "/" + std::to_string(v.version);
+}
+
+}  // namespace
+
+Status RecordStore::VerifyShard(const std::string& shard, VerifySink& sink, std::uint64_t& checked,
+                                std::uint64_t total) {
+  HK_ASSIGN_OR_RETURN(std::vector<std::string> files, blobs_.ListShard(shard));
+  std::vector<VersionInfo> rows;
+  std::vector<bool> mac_ok;
+  HK_RETURN_IF_ERROR(db_.Read([&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(
+        Statement * s,
+        db.Prepare("SELECT v.record_id, v.version, v.version_id, r.patient_id, r.type, v.sha256, "
+                   "v.size, v.media_type, v.author, v.entered_at, v.source, v.audit_seq, "
+                   "v.blob_id, v.wrapped_key, v.row_mac "
+                   "FROM versions v LEFT JOIN records r USING (record_id) "
+                   "WHERE v.blob_id >= ?1 AND v.blob_id < ?2 ORDER BY v.blob_id"));
+    s->Bind(1, shard).Bind(2, NextShard(std::stoi(shard, nullptr, 16)));
+    while (true) {
+      HK_ASSIGN_OR_RETURN(const bool row, s->Step());
+      if (!row) break;
+      VersionInfo v;
+      v.record_id = s->ColumnText(0);
+      v.version = s->ColumnInt(1);
+      v.version_id = s->ColumnText(2);
+      v.patient_id = s->ColumnText(3);
+      v.record_type = s->ColumnText(4);
+      v.sha256 = s->ColumnText(5);
+      v.size = static_cast<std::uint64_t>(s->ColumnInt(6));
+      v.media_type = s->ColumnText(7);
+      v.author = s->ColumnText(8);
+      v.entered_at = s->ColumnText(9);
+      v.source = s->ColumnText(10);
+      v.audit_seq = static_cast<std::uint64_t>(s->ColumnInt(11));
+      v.blob_id = s->ColumnText(12);
+      v.wrapped_key = s->ColumnBlob(13);
+      mac_ok.push_back(ConstantTimeEqual(s->ColumnBlobView(14), VersionMac(v)));
+      rows.push_back(std::move(v));
+    }
+    return OkStatus();
+  }));
+
+  // Merge the sorted rows with the sorted file names.
+  std::size_t f = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const VersionInfo& v = rows[i];
+    while (f < files.size() && files[f] < v.blob_id) {
+      sink.Report({"blob " + shard + "/" + files[f],
+                   IsBlobId(files[f]) ? "orphan: no version refers to it (left by an interrupted "
+                                        "write; `hokan sweep` removes it)"
+                                      : "stray file in the blob directory",
+                   false});
+      ++f;
+    }
+    const bool has_file = f < files.size() && files[f] == v.blob_id;
+    if (has_file) ++f;
+    if (!mac_ok[i]) {
+      sink.Report({VersionName(v), "version row was altered (its MAC does not match)"});
+    } else if (!has_file) {
+      sink.Report({VersionName(v), "its blob " + v.blob_id + " is missing"});
+    } else {
+      Result<Bytes> content = ReadContent(v);
+      if (!content) sink.Report({VersionName(v), content.error().message()});
+    }
+    ++checked;
+  }
+  for (; f < files.size(); ++f) {
+    sink.Report({"blob " + shard + "/" + files[f],
+                 IsBlobId(files[f]) ? "orphan: no version refers to it (left by an interrupted "
+                                      "write; `hokan sweep` removes it)"
+                                    : "stray file in the blob directory",
+                 false});
+  }
+  sink.Progress("versions", checked, total);
+  return OkStatus();
+}
+
+Status RecordStore::Verify(VerifySink& sink) {
+  std::uint64_t total = 0;
+  HK_RETURN_IF_ERROR(db_.Read([&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(Statement * s, db.Prepare("SELECT COUNT(*) FROM versions"));
+    HK_ASSIGN_OR_RETURN(const bool row, s->Step());
+    if (row) total = static_cast<std::uint64_t>(s->ColumnInt(0));
+    return s->Run();
+  }));
+
+  std::uint64_t checked = 0;
+  for (int i = 0; i < 256; ++i) {
+    HK_RETURN_IF_ERROR(VerifyShard(ShardName(i), sink, checked, total));
+  }
+
+  return db_.Read([&](Database& db) -> Status {
+    // Rows whose blob id is not an id at all (no shard holds them).
+    {
+      HK_ASSIGN_OR_RETURN(Statement * s,
+                          db.Prepare("SELECT record_id, version FROM versions "
+                                     "WHERE length(blob_id) != 32 OR blob_id GLOB '*[^0-9a-f]*'"));
+      while (true) {
+        HK_ASSIGN_OR_RETURN(const bool row, s->Step());
+        if (!row) break;
+        sink.Report({"version " + s->ColumnText(0) + "/" + std::to_string(s->ColumnInt(1)),
+                     "version row was altered (malformed blob id)"});
+      }
+    }
+    // Record rows: MAC, and versions dense from 1.
+    {
+      HK_ASSIGN_OR_RETURN(
+          Statement * s,
+          db.Prepare("SELECT r.record_id, r.patient_id, r.type, r.created_at, r.row_mac, "
+                     "COUNT(v.version), MIN(v.version), MAX(v.version) "
+                     "FROM records r LEFT JOIN versions v USING (record_id) "
+                     "GROUP BY r.record_id ORDER BY r.record_id"));
+      while (true) {
+        HK_ASSIGN_OR_RETURN(const bool row, s->Step());
+        if (!row) break;
+        const std::string id = s->ColumnText(0);
+        if (!ConstantTimeEqual(
+                s->ColumnBlobView(4),
+                RecordMac(id, s->ColumnText(1), s->ColumnText(2), s->ColumnText(3)))) {
+          sink.Report({"record " + id, "record row was altered (its MAC does not match)"});
+        }
+        const std::int64_t count = s->ColumnInt(5);
+        if (count == 0) {
+          sink.Report({"record " + id, "has no versions (version rows were deleted)"});
+        } else if (s->ColumnInt(6) != 1 || s->ColumnInt(7) != count) {
+          sink.Report({"record " + id, "version numbers are not 1.." + std::to_string(count) +
+                                           " (a version row was deleted or renumbered)"});
+        }
+      }
+    }
+    // Versions and states of records that do not exist.
+    {
+      HK_ASSIGN_OR_RETURN(
+          Statement * s,
+          db.Prepare("SELECT DISTINCT record_id FROM ("
+                     "SELECT record_id FROM versions UNION ALL SELECT record_id FROM record_states)"
+                     " WHERE record_id NOT IN (SELECT record_id FROM records)"));
+      while (true) {
+        HK_ASSIGN_OR_RETURN(const bool row, s->Step());
+        if (!row) break;
+        sink.Report({"record " + s->ColumnText(0), "record row is missing"});
+      }
+    }
+    // State rows: MAC.
+    {
+      HK_ASSIGN_OR_RETURN(Statement * s,
+                          db.Prepare("SELECT record_id, state_no, status, reason, actor, at, "
+                                     "audit_seq, row_mac FROM record_states"));
+      while (true) {
+        HK_ASSIGN_OR_RETURN(const bool row, s->Step());
+        if (!row) break;
+        RecordState st;
+        const std::string id = s->ColumnText(0);
+        st.state_no = s->ColumnInt(1);
+        st.status = s->ColumnText(2);
+        st.reason = s->ColumnText(3);
+        st.actor = s->ColumnText(4);
+        st.at = s->ColumnText(5);
+        st.audit_seq = static_cast<std::uint64_t>(s->ColumnInt(6));
+        if (!ConstantTimeEqual(s->ColumnBlobView(7), StateMac(id, st))) {
+          sink.Report({"record " + id + " state " + std::to_string(st.state_no),
+                       "state row was altered (its MAC does not match)"});
+        }
+      }
+    }
+    return OkStatus();
+  });
+}
+
+Result<std::vector<std::string>> RecordStore::SweepOrphans(std::chrono::seconds min_age) {
+  std::vector<std::string> removed;
+  const auto now = env_.clock.Now();
+  for (int i = 0; i < 256; ++i) {
+    const std::string shard = ShardName(i);
+    HK_ASSIGN_OR_RETURN(std::vector<std::string> files, blobs_.ListShard(shard));
+    for (const std::string& name : files) {
+      if (!IsBlobId(name)) continue;  // Not ours to remove: reported by verify.
+      bool referenced = true;
+      HK_RETURN_IF_ERROR(db_.Read([&](Database& db) -> Status {
+        HK_ASSIGN_OR_RETURN(Statement * s, db.Prepare("SELECT 1 FROM versions WHERE blob_id = ?1"));
+        s->Bind(1, name);
+        HK_ASSIGN_OR_RETURN(referenced, s->Step());
+        return s->Run();
+      }));
+      if (referenced) continue;
+      HK_ASSIGN_OR_RETURN(FileInfo info, blobs_.Stat(name));
+      if (now - info.modified < min_age) continue;  // May be a write still in flight.
+      HK_RETURN_IF_ERROR(blobs_.Remove(name));
+      removed.push_back(name);
+    }
+  }
+  return removed;
+}
+
+}  // namespace hokan
