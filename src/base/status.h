@@ -133,7 +133,8 @@ Status StatusOf(const Result<T>& r) {
 // Several statements: never the body of an unbraced `if`.
 #define HK_ASSIGN_OR_RETURN(lhs, rexpr) \
   HK_ASSIGN_OR_RETURN_IMPL_(HK_CONCAT_(hk_result_, __LINE__), lhs, rexpr)
+// `lhs` may be a declaration ("const int x"), so it cannot be parenthesised.
 #define HK_ASSIGN_OR_RETURN_IMPL_(result, lhs, rexpr) \
   auto result = (rexpr);                              \
   if (!result) return result.error();                 \
-  lhs = std::move(result).value()
+  lhs = std::move(result).value()  // NOLINT(bugprone-macro-parentheses)

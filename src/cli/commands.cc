@@ -2,6 +2,7 @@
 #include <charconv>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "base/encoding.h"
@@ -27,6 +28,16 @@ bool WantsHelp(std::span<const std::string_view> args) {
 int Usage(const char* text) {
   std::printf("%s", text);
   return 0;
+}
+
+// For commands with verbs: the usage on --help (exit 0) or without a verb (exit 2).
+std::optional<int> VerbUsage(std::span<const std::string_view> args, const char* usage) {
+  if (args.empty()) {
+    std::fprintf(stderr, "%s", usage);
+    return 2;
+  }
+  if (WantsHelp(args)) return Usage(usage);
+  return std::nullopt;
 }
 
 Result<std::unique_ptr<Archive>> OpenDir(Env& env, const Args& a) {
@@ -118,11 +129,7 @@ int RunRecord(Env& env, std::span<const std::string_view> args) {
       "stdout)\n"
       "       hokan record history --dir D --record R\n"
       "       hokan record mark-error --dir D --record R --reason TEXT\n";
-  if (args.empty()) {
-    std::fprintf(stderr, "%s", kUsage);
-    return 2;
-  }
-  if (WantsHelp(args)) return Usage(kUsage);
+  if (std::optional<int> code = VerbUsage(args, kUsage)) return *code;
   const std::string_view verb = args[0];
   const auto rest = args.subspan(1);
 
@@ -307,11 +314,7 @@ int RunAudit(Env& env, std::span<const std::string_view> args) {
       "       hokan audit tail --dir D [--lines N]\n"
       "       hokan audit export --dir D --format jsonl [--from N] [--limit N]\n"
       "       hokan audit checkpoint --dir D\n";
-  if (args.empty()) {
-    std::fprintf(stderr, "%s", kUsage);
-    return 2;
-  }
-  if (WantsHelp(args)) return Usage(kUsage);
+  if (std::optional<int> code = VerbUsage(args, kUsage)) return *code;
   const std::string_view verb = args[0];
   const auto rest = args.subspan(1);
 

@@ -113,10 +113,9 @@ class Archive {
   MetadataDb& db() { return *db_; }
 
  private:
-  Archive(Env& env, std::string dir, Config config);
+  Archive(std::string dir, Config config);
   Status CrossCheck(VerifySink& sink);
 
-  Env& env_;
   const std::string dir_;
   const Config config_;
   std::unique_ptr<MetadataDb> db_;

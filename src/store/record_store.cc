@@ -5,6 +5,7 @@
 
 #include "base/encoding.h"
 #include "base/time.h"
+#include "store/internal/version_row.h"
 
 namespace hokan {
 namespace {
@@ -64,29 +65,9 @@ CREATE TRIGGER states_undeletable BEFORE DELETE ON record_states
   BEGIN SELECT RAISE(ABORT, 'record states are never deleted'); END;
 )sql";
 
-constexpr std::string_view kVersionColumns =
-    "v.record_id, v.version, v.version_id, r.patient_id, r.type, v.sha256, v.size, "
-    "v.media_type, v.author, v.entered_at, v.source, v.audit_seq, v.blob_id, v.wrapped_key, "
-    "v.row_mac";
-
-VersionInfo ReadVersionRow(const Statement& s) {
-  VersionInfo v;
-  v.record_id = s.ColumnText(0);
-  v.version = s.ColumnInt(1);
-  v.version_id = s.ColumnText(2);
-  v.patient_id = s.ColumnText(3);
-  v.record_type = s.ColumnText(4);
-  v.sha256 = s.ColumnText(5);
-  v.size = static_cast<std::uint64_t>(s.ColumnInt(6));
-  v.media_type = s.ColumnText(7);
-  v.author = s.ColumnText(8);
-  v.entered_at = s.ColumnText(9);
-  v.source = s.ColumnText(10);
-  v.audit_seq = static_cast<std::uint64_t>(s.ColumnInt(11));
-  v.blob_id = s.ColumnText(12);
-  v.wrapped_key = s.ColumnBlob(13);
-  return v;
-}
+using store_internal::kVersionColumns;
+using store_internal::kVersionMacColumn;
+using store_internal::ReadVersionRow;
 
 // Length-prefixed fields, so no two different rows encode alike.
 class MacInput {
@@ -363,7 +344,7 @@ Result<VersionInfo> RecordStore::GetVersionInfo(const std::string& record_id,
     HK_ASSIGN_OR_RETURN(const bool found, s->Step());
     if (found) {
       VersionInfo v = ReadVersionRow(*s);
-      const ByteView mac = s->ColumnBlobView(14);
+      const ByteView mac = s->ColumnBlobView(kVersionMacColumn);
       if (!ConstantTimeEqual(mac, VersionMac(v))) {
         out = DataLossError(VersionName(v.record_id, v.version) + ": row was altered");
       } else {
@@ -430,7 +411,7 @@ Result<RecordHistory> RecordStore::HistoryIn(Database& db, const std::string& re
       HK_ASSIGN_OR_RETURN(const bool row, s->Step());
       if (!row) break;
       VersionInfo v = ReadVersionRow(*s);
-      if (!ConstantTimeEqual(s->ColumnBlobView(14), VersionMac(v))) {
+      if (!ConstantTimeEqual(s->ColumnBlobView(kVersionMacColumn), VersionMac(v))) {
         const std::string name = VersionName(v.record_id, v.version);
         (void)s->Run();
         return DataLossError(name + ": row was altered");

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "base/encoding.h"
+#include "store/internal/version_row.h"
 #include "store/record_store.h"
 
 namespace hokan {
@@ -31,31 +32,15 @@ Status RecordStore::VerifyShard(const std::string& shard, VerifySink& sink, std:
   HK_RETURN_IF_ERROR(db_.Read([&](Database& db) -> Status {
     HK_ASSIGN_OR_RETURN(
         Statement * s,
-        db.Prepare("SELECT v.record_id, v.version, v.version_id, r.patient_id, r.type, v.sha256, "
-                   "v.size, v.media_type, v.author, v.entered_at, v.source, v.audit_seq, "
-                   "v.blob_id, v.wrapped_key, v.row_mac "
-                   "FROM versions v LEFT JOIN records r USING (record_id) "
+        db.Prepare(std::string("SELECT ") + std::string(store_internal::kVersionColumns) +
+                   " FROM versions v LEFT JOIN records r USING (record_id) "
                    "WHERE v.blob_id >= ?1 AND v.blob_id < ?2 ORDER BY v.blob_id"));
     s->Bind(1, shard).Bind(2, NextShard(std::stoi(shard, nullptr, 16)));
     while (true) {
       HK_ASSIGN_OR_RETURN(const bool row, s->Step());
       if (!row) break;
-      VersionInfo v;
-      v.record_id = s->ColumnText(0);
-      v.version = s->ColumnInt(1);
-      v.version_id = s->ColumnText(2);
-      v.patient_id = s->ColumnText(3);
-      v.record_type = s->ColumnText(4);
-      v.sha256 = s->ColumnText(5);
-      v.size = static_cast<std::uint64_t>(s->ColumnInt(6));
-      v.media_type = s->ColumnText(7);
-      v.author = s->ColumnText(8);
-      v.entered_at = s->ColumnText(9);
-      v.source = s->ColumnText(10);
-      v.audit_seq = static_cast<std::uint64_t>(s->ColumnInt(11));
-      v.blob_id = s->ColumnText(12);
-      v.wrapped_key = s->ColumnBlob(13);
-      mac_ok.push_back(ConstantTimeEqual(s->ColumnBlobView(14), VersionMac(v)));
+      VersionInfo v = store_internal::ReadVersionRow(*s);
+      mac_ok.push_back(ConstantTimeEqual(s->ColumnBlobView(store_internal::kVersionMacColumn), VersionMac(v)));
       rows.push_back(std::move(v));
     }
     return OkStatus();
