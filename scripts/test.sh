@@ -2,15 +2,16 @@
 # Builds hokan and runs every test: the README's test command, and what CI runs.
 #   1. installs the Debian packages it needs (scripts/install-deps.sh),
 #   2. builds and runs the whole suite under AddressSanitizer + UBSan (gcc),
-#   3. builds and runs it again with clang (-Wthread-safety) under ThreadSanitizer,
+#   3. builds and runs it again with clang (-Wthread-safety) under ThreadSanitizer, and once
+#      more optimised (the release build the demo uses; -O2 brings its own warnings),
 #   4. builds the libFuzzer targets and runs each briefly over its seed corpus.
-# HK_TEST_PRESETS="asan" limits step 2-3 to the named presets; HK_FUZZ_SECONDS sets step 4.
+# HK_TEST_PRESETS="asan" limits steps 2-3 to the named presets; HK_FUZZ_SECONDS sets step 4.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
 jobs=$(nproc)
-presets=${HK_TEST_PRESETS:-"asan tsan"}
+presets=${HK_TEST_PRESETS:-"asan tsan release"}
 fuzz_seconds=${HK_FUZZ_SECONDS:-20}
 
 for preset in $presets; do

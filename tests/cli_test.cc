@@ -1,19 +1,14 @@
 // The real `hokan` binary on a real directory: what an operator sees (exit codes, one-line
 // errors, JSON on stdout) and what the store keeps. Every error case also checks that the
 // data directory is byte-for-byte unchanged and that no patient data reaches stderr.
-#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <pwd.h>
-#include <spawn.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -26,14 +21,19 @@
 #include "base/bytes.h"
 #include "base/encoding.h"
 #include "crypto/crypto.h"
+#include "subprocess.h"
 #include "testing/temp_dir.h"
-
-extern char** environ;
 
 namespace hokan {
 namespace {
 
 namespace fs = std::filesystem;
+using ::hokan::testing::Child;
+using ::hokan::testing::Finish;
+using ::hokan::testing::ProcessResult;
+using ::hokan::testing::RunHokan;
+using ::hokan::testing::RunProcess;
+using ::hokan::testing::Spawn;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
@@ -44,96 +44,6 @@ constexpr char kSecret[] = "clinical note: SECRET-4242 glucose 5.1 mmol/l\n";
 
 // ---------------------------------------------------------------------------------------------
 // Processes.
-
-struct Child {
-  pid_t pid = -1;
-  int out = -1;  // Read ends of the child's stdout and stderr.
-  int err = -1;
-};
-
-struct ProcessResult {
-  int exit_code = -1;  // -1 when the process was killed by a signal.
-  int signal = 0;
-  std::string out;
-  std::string err;
-};
-
-Child Spawn(const std::vector<std::string>& argv) {
-  Child child;
-  int out_pipe[2];
-  int err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
-    ADD_FAILURE() << "pipe2: " << std::strerror(errno);
-    return child;
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  const int rc = ::posix_spawnp(&child.pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out_pipe[1]);
-  ::close(err_pipe[1]);
-  if (rc != 0) {
-    ADD_FAILURE() << "posix_spawnp " << argv[0] << ": " << std::strerror(rc);
-    ::close(out_pipe[0]);
-    ::close(err_pipe[0]);
-    child.pid = -1;
-    return child;
-  }
-  child.out = out_pipe[0];
-  child.err = err_pipe[0];
-  return child;
-}
-
-// Reads both pipes to the end, then reaps the child.
-ProcessResult Finish(Child& child, std::string out_so_far = "") {
-  ProcessResult r;
-  r.out = std::move(out_so_far);
-  if (child.pid < 0) return r;
-  pollfd fds[2] = {{child.out, POLLIN, 0}, {child.err, POLLIN, 0}};
-  std::string* sinks[2] = {&r.out, &r.err};
-  int open_fds = 2;
-  char buf[65536];
-  while (open_fds > 0) {
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      ADD_FAILURE() << "poll: " << std::strerror(errno);
-      break;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-      if (n > 0) {
-        sinks[i]->append(buf, static_cast<std::size_t>(n));
-      } else if (n == 0 || errno != EINTR) {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-      }
-    }
-  }
-  int status = 0;
-  while (::waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
-  child.pid = -1;
-  return r;
-}
-
-ProcessResult RunProcess(const std::vector<std::string>& argv) {
-  Child child = Spawn(argv);
-  return Finish(child);
-}
-
-ProcessResult Hokan(std::vector<std::string> args) {
-  args.insert(args.begin(), HK_HOKAN_BINARY);
-  return RunProcess(args);
-}
 
 std::string Describe(const ProcessResult& r) {
   return "exit " + std::to_string(r.exit_code) + " signal " + std::to_string(r.signal) +
@@ -227,7 +137,7 @@ class CliTest : public ::testing::Test {
     dir_ = tmp_.path() + "/store";
     input_ = tmp_.path() + "/input.txt";
     WriteAll(input_, kSecret);
-    const ProcessResult init = Hokan({"init", "--dir", dir_});
+    const ProcessResult init = RunHokan({"init", "--dir", dir_});
     ASSERT_EQ(init.exit_code, 0) << Describe(init);
   }
 
@@ -240,13 +150,13 @@ class CliTest : public ::testing::Test {
     } else {
       args.insert(args.end(), {"--record", record});
     }
-    const ProcessResult r = Hokan(args);
+    const ProcessResult r = RunHokan(args);
     EXPECT_EQ(r.exit_code, 0) << Describe(r);
     return ParseJson(r.out);
   }
 
   std::vector<Json> Export() {
-    const ProcessResult r = Hokan({"audit", "export", "--dir", dir_, "--format", "jsonl"});
+    const ProcessResult r = RunHokan({"audit", "export", "--dir", dir_, "--format", "jsonl"});
     EXPECT_EQ(r.exit_code, 0) << Describe(r);
     std::vector<Json> entries;
     for (const std::string& line : Lines(r.out)) entries.push_back(ParseJson(line));
@@ -259,7 +169,7 @@ class CliTest : public ::testing::Test {
   ProcessResult ExpectCleanFailure(const std::vector<std::string>& args) {
     SCOPED_TRACE("hokan " + ::testing::PrintToString(args));
     const auto before = Snapshot(dir_);
-    const ProcessResult r = Hokan(args);
+    const ProcessResult r = RunHokan(args);
     EXPECT_EQ(r.signal, 0) << Describe(r);
     EXPECT_NE(r.exit_code, 0) << Describe(r);
     EXPECT_NE(r.exit_code, 70) << "internal-error exit code: " << Describe(r);
@@ -334,17 +244,18 @@ TEST_F(CliTest, PutGetHistoryKeepsEveryVersion) {
   EXPECT_GT(v2.value("audit_seq", 0), v1.value("audit_seq", 0));
 
   const std::string latest = tmp_.path() + "/latest.out";
-  ProcessResult r = Hokan({"record", "get", "--dir", dir_, "--record", record, "--out", latest});
+  ProcessResult r = RunHokan({"record", "get", "--dir", dir_, "--record", record, "--out", latest});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_EQ(ReadAll(latest), v2_text);
 
   const std::string old = tmp_.path() + "/old.out";
-  r = Hokan({"record", "get", "--dir", dir_, "--record", record, "--version", "1", "--out", old});
+  r = RunHokan(
+      {"record", "get", "--dir", dir_, "--record", record, "--version", "1", "--out", old});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_EQ(ReadAll(old), v1_text);
   EXPECT_EQ(ParseJson(r.out).value("version", 0), 1);
 
-  r = Hokan({"record", "history", "--dir", dir_, "--record", record});
+  r = RunHokan({"record", "history", "--dir", dir_, "--record", record});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   const Json h = ParseJson(r.out);
   EXPECT_EQ(h.value("record_id", ""), record);
@@ -374,14 +285,14 @@ TEST_F(CliTest, ReadIsAuditedBeforeContentLeaves) {
   const Json put = Put(input_);
   const std::string record = put.value("record_id", "");
   const std::string out = tmp_.path() + "/read.out";
-  ProcessResult r = Hokan({"record", "get", "--dir", dir_, "--record", record, "--out", out});
+  ProcessResult r = RunHokan({"record", "get", "--dir", dir_, "--record", record, "--out", out});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   const Json got = ParseJson(r.out);
   ASSERT_TRUE(got.contains("read_audit_seq")) << r.out;
   const std::uint64_t read_seq = got["read_audit_seq"].get<std::uint64_t>();
   EXPECT_GT(read_seq, put.value("audit_seq", std::uint64_t{0}));
 
-  r = Hokan({"audit", "tail", "--dir", dir_, "--lines", "50"});
+  r = RunHokan({"audit", "tail", "--dir", dir_, "--lines", "50"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   std::optional<Json> read_entry;
   std::uint64_t last_seq = 0;
@@ -456,11 +367,11 @@ TEST_F(CliTest, ReadIsAuditedBeforeContentLeaves) {
 TEST_F(CliTest, VerifyAndAuditVerifyPass) {
   const std::string record = Put(input_).value("record_id", "");
   Put(input_, record);
-  ProcessResult r = Hokan({"verify", "--dir", dir_});
+  ProcessResult r = RunHokan({"verify", "--dir", dir_});
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_THAT(r.out, StartsWith("OK:"));
   EXPECT_THAT(r.out, HasSubstr("2 versions"));
-  r = Hokan({"audit", "verify", "--dir", dir_});
+  r = RunHokan({"audit", "verify", "--dir", dir_});
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_THAT(r.out, StartsWith("OK:"));
 }
@@ -471,7 +382,7 @@ TEST_F(CliTest, InclusionProofVerifiesWithReferenceTool) {
   Put(input_, record);
   const std::uint64_t index = 1;  // The record.create entry.
   const ProcessResult r =
-      Hokan({"audit", "proof", "--dir", dir_, "--inclusion", std::to_string(index)});
+      RunHokan({"audit", "proof", "--dir", dir_, "--inclusion", std::to_string(index)});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   const Json p = ParseJson(r.out);
   EXPECT_EQ(p.value("type", ""), "inclusion");
@@ -519,8 +430,8 @@ TEST_F(CliTest, ConsistencyProofVerifiesWithReferenceTool) {
   const std::uint64_t new_size = Export().size();
   ASSERT_GE(new_size, 5u);
   const std::uint64_t old_size = 3;
-  const ProcessResult r = Hokan({"audit", "proof", "--dir", dir_, "--consistency",
-                                 std::to_string(old_size), std::to_string(new_size)});
+  const ProcessResult r = RunHokan({"audit", "proof", "--dir", dir_, "--consistency",
+                                    std::to_string(old_size), std::to_string(new_size)});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   const Json p = ParseJson(r.out);
   EXPECT_EQ(p.value("type", ""), "consistency");
@@ -540,7 +451,7 @@ TEST_F(CliTest, ConsistencyProofVerifiesWithReferenceTool) {
 // G-6.5-C7: the whole log exports as one JSON object per line, sequence numbers dense from 0.
 TEST_F(CliTest, AuditExportIsDenseJsonl) {
   const std::string record = Put(input_).value("record_id", "");
-  ASSERT_EQ(Hokan({"record", "history", "--dir", dir_, "--record", record}).exit_code, 0);
+  ASSERT_EQ(RunHokan({"record", "history", "--dir", dir_, "--record", record}).exit_code, 0);
   const std::vector<Json> entries = Export();
   ASSERT_GE(entries.size(), 3u);
   for (std::size_t i = 0; i < entries.size(); ++i) {
@@ -621,7 +532,7 @@ TEST_F(CliTest, ContentOverLimitIsRefused) {
 
 TEST_F(CliTest, AnotherStoresKeyIsRefused) {
   const std::string other = tmp_.path() + "/other";
-  ASSERT_EQ(Hokan({"init", "--dir", other}).exit_code, 0);
+  ASSERT_EQ(RunHokan({"init", "--dir", other}).exit_code, 0);
   const std::string record = Put(input_).value("record_id", "");
   fs::copy_file(other + "/keys/kek.key", dir_ + "/keys/kek.key",
                 fs::copy_options::overwrite_existing);

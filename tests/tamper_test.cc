@@ -2,17 +2,10 @@
 // dropped first), must be named by verification: Archive::Verify reports the damaged object,
 // and `hokan verify` / `hokan audit verify` exit 1 naming it (G-6.5-C8 log tamper detection,
 // G-7.1-C3 history kept intact).
-#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <spawn.h>
 #include <sqlite3.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -25,83 +18,20 @@
 #include "base/posix_env.h"
 #include "crypto/crypto.h"
 #include "service/archive.h"
+#include "subprocess.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
-
-extern char** environ;
 
 namespace hokan {
 namespace {
 
 namespace fs = std::filesystem;
+using ::hokan::testing::ProcessResult;
+using ::hokan::testing::RunHokan;
 using ::hokan::testing::StatusIs;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-// --- The CLI as a child process. ----------------------------------------------------------
-
-struct ProcessResult {
-  int exit_code = -1;  // -1 when killed by a signal.
-  std::string out;
-  std::string err;
-};
-
-ProcessResult RunHokan(const std::vector<std::string>& args) {
-  ProcessResult r;
-  int out_pipe[2];
-  int err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
-    ADD_FAILURE() << "pipe2: " << std::strerror(errno);
-    return r;
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
-  std::vector<std::string> argv = args;
-  argv.insert(argv.begin(), HK_HOKAN_BINARY);
-  std::vector<char*> cargs;
-  for (std::string& a : argv) cargs.push_back(a.data());
-  cargs.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, cargs[0], &actions, nullptr, cargs.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out_pipe[1]);
-  ::close(err_pipe[1]);
-  if (rc != 0) {
-    ADD_FAILURE() << "posix_spawn: " << std::strerror(rc);
-    ::close(out_pipe[0]);
-    ::close(err_pipe[0]);
-    return r;
-  }
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  std::string* sinks[2] = {&r.out, &r.err};
-  int open_fds = 2;
-  char buf[65536];
-  while (open_fds > 0) {
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-      if (n > 0) {
-        sinks[i]->append(buf, static_cast<std::size_t>(n));
-      } else if (n == 0 || errno != EINTR) {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-      }
-    }
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  return r;
-}
 
 // --- Direct access, as an attacker has it. -------------------------------------------------
 

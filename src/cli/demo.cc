@@ -60,11 +60,13 @@ int RunDemo(Env& env, std::span<const std::string_view> args) {
                 r->version.sha256.c_str());
   }
   // An amendment makes version 2; the original stays readable.
+  // The content outlives the request that borrows it.
+  const std::string amended =
+      std::string(kSamples[0].text) + "Addendum: follow-up chest X-ray in 4 weeks.\n";
   PutRequest amend{.patient_id = "P0001",
                    .record_id = ids[0],
                    .media_type = "text/plain",
-                   .content = AsBytes(std::string(kSamples[0].text) +
-                                      "Addendum: follow-up chest X-ray in 4 weeks.\n")};
+                   .content = AsBytes(amended)};
   Result<PutResult> v2 = ar.PutRecord(me, amend);
   if (!v2) return Fail(v2.error());
   std::printf("  amended record %s: now version %lld (version 1 is kept)\n", ids[0].c_str(),

@@ -13,8 +13,8 @@ constexpr std::string_view kKekTag = "hokan-kek-v1 ";
 Status CheckPrivateFile(FileSystem& fs, const std::string& path) {
   HK_ASSIGN_OR_RETURN(FileInfo info, fs.Stat(path));
   if ((info.mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", info.mode);
+    char mode[16];
+    std::snprintf(mode, sizeof mode, "%04o", info.mode & 07777u);
     return PermissionDeniedError("key file " + path + " is readable by others (mode " + mode +
                                  "); run: chmod 600 " + path);
   }

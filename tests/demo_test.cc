@@ -1,0 +1,53 @@
+// The README's first command ends in `hokan demo`: it must leave a store that verifies, with
+// the amendment stored as version 2 next to the untouched version 1 (G-7.1-C3).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <string>
+
+#include "subprocess.h"
+#include "testing/temp_dir.h"
+
+namespace hokan {
+namespace {
+
+using ::hokan::testing::ProcessResult;
+using ::hokan::testing::RunHokan;
+using ::testing::Not;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+TEST(DemoTest, DemoStoreVerifiesAndKeepsBothVersions) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.path() + "/demo";
+  const ProcessResult demo = RunHokan({"demo", "--dir", dir});
+  ASSERT_EQ(demo.exit_code, 0) << demo.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(demo.out, m, std::regex("amended record ([0-9a-f]{24})")))
+      << demo.out;
+  const std::string record = m[1];
+
+  const ProcessResult verify = RunHokan({"verify", "--dir", dir});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  EXPECT_THAT(verify.out, StartsWith("OK: 5 versions"));
+
+  const ProcessResult v1 = RunHokan({"record", "get", "--dir", dir, "--record", record,
+                                     "--version", "1", "--out", "-"});
+  ASSERT_EQ(v1.exit_code, 0) << v1.err;
+  const ProcessResult v2 = RunHokan({"record", "get", "--dir", dir, "--record", record,
+                                     "--version", "2", "--out", "-"});
+  ASSERT_EQ(v2.exit_code, 0) << v2.err;
+  EXPECT_THAT(v1.out, StartsWith("退院時サマリー (demo)"));
+  EXPECT_THAT(v1.out, Not(HasSubstr("Addendum")));
+  EXPECT_EQ(v2.out, v1.out + "Addendum: follow-up chest X-ray in 4 weeks.\n");
+
+  // Run again on the same directory: it adds to the store instead of failing.
+  const ProcessResult again = RunHokan({"demo", "--dir", dir});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("Using the existing store"));
+  EXPECT_EQ(RunHokan({"verify", "--dir", dir}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace hokan

@@ -1,0 +1,105 @@
+#include "subprocess.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+extern char** environ;
+
+namespace hokan::testing {
+
+Child Spawn(const std::vector<std::string>& argv, StderrMode stderr_mode) {
+  Child child;
+  const bool pipe_err = stderr_mode == StderrMode::kPipe;
+  int out_pipe[2] = {-1, -1};
+  int err_pipe[2] = {-1, -1};
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || (pipe_err && ::pipe2(err_pipe, O_CLOEXEC) != 0)) {
+    ADD_FAILURE() << "pipe2: " << std::strerror(errno);
+    for (int fd : {out_pipe[0], out_pipe[1]}) {
+      if (fd >= 0) ::close(fd);
+    }
+    return child;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
+  if (pipe_err) posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
+  std::vector<char*> args;
+  args.reserve(argv.size() + 1);
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const int rc = ::posix_spawnp(&child.pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out_pipe[1]);
+  if (pipe_err) ::close(err_pipe[1]);
+  if (rc != 0) {
+    ADD_FAILURE() << "posix_spawnp " << argv[0] << ": " << std::strerror(rc);
+    ::close(out_pipe[0]);
+    if (pipe_err) ::close(err_pipe[0]);
+    child.pid = -1;
+    return child;
+  }
+  child.out = out_pipe[0];
+  child.err = err_pipe[0];
+  return child;
+}
+
+ProcessResult Finish(Child& child, std::string out_so_far) {
+  ProcessResult r;
+  r.out = std::move(out_so_far);
+  if (child.pid < 0) return r;
+  // poll() skips negative descriptors, so a stream that is not piped is simply never ready.
+  pollfd fds[2] = {{child.out, POLLIN, 0}, {child.err, POLLIN, 0}};
+  std::string* sinks[2] = {&r.out, &r.err};
+  int open_fds = (child.out >= 0 ? 1 : 0) + (child.err >= 0 ? 1 : 0);
+  char buf[65536];
+  while (open_fds > 0) {
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      ADD_FAILURE() << "poll: " << std::strerror(errno);
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        sinks[i]->append(buf, static_cast<std::size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  for (const pollfd& p : fds) {
+    if (p.fd >= 0) ::close(p.fd);
+  }
+  child.out = -1;
+  child.err = -1;
+  int status = 0;
+  while (::waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+  child.pid = -1;
+  return r;
+}
+
+ProcessResult RunProcess(const std::vector<std::string>& argv) {
+  Child child = Spawn(argv);
+  return Finish(child);
+}
+
+ProcessResult RunHokan(std::vector<std::string> args) {
+  args.insert(args.begin(), HK_HOKAN_BINARY);
+  return RunProcess(args);
+}
+
+}  // namespace hokan::testing
