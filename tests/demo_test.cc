@@ -14,8 +14,8 @@ namespace {
 
 using ::hokan::testing::ProcessResult;
 using ::hokan::testing::RunHokan;
-using ::testing::Not;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 TEST(DemoTest, DemoStoreVerifiesAndKeepsBothVersions) {
@@ -32,11 +32,11 @@ TEST(DemoTest, DemoStoreVerifiesAndKeepsBothVersions) {
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
   EXPECT_THAT(verify.out, StartsWith("OK: 5 versions"));
 
-  const ProcessResult v1 = RunHokan({"record", "get", "--dir", dir, "--record", record,
-                                     "--version", "1", "--out", "-"});
+  const ProcessResult v1 =
+      RunHokan({"record", "get", "--dir", dir, "--record", record, "--version", "1", "--out", "-"});
   ASSERT_EQ(v1.exit_code, 0) << v1.err;
-  const ProcessResult v2 = RunHokan({"record", "get", "--dir", dir, "--record", record,
-                                     "--version", "2", "--out", "-"});
+  const ProcessResult v2 =
+      RunHokan({"record", "get", "--dir", dir, "--record", record, "--version", "2", "--out", "-"});
   ASSERT_EQ(v2.exit_code, 0) << v2.err;
   EXPECT_THAT(v1.out, StartsWith("退院時サマリー (demo)"));
   EXPECT_THAT(v1.out, Not(HasSubstr("Addendum")));

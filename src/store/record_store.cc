@@ -40,6 +40,8 @@ CREATE TABLE versions (
   row_mac BLOB NOT NULL,
   PRIMARY KEY (record_id, version)
 ) WITHOUT ROWID;
+-- Verification walks versions in audit order and looks them up by audit entry.
+CREATE INDEX versions_by_audit_seq ON versions(audit_seq);
 CREATE TABLE record_states (
   record_id TEXT NOT NULL REFERENCES records(record_id),
   state_no INTEGER NOT NULL,

@@ -40,7 +40,8 @@ Status RecordStore::VerifyShard(const std::string& shard, VerifySink& sink, std:
       HK_ASSIGN_OR_RETURN(const bool row, s->Step());
       if (!row) break;
       VersionInfo v = store_internal::ReadVersionRow(*s);
-      mac_ok.push_back(ConstantTimeEqual(s->ColumnBlobView(store_internal::kVersionMacColumn), VersionMac(v)));
+      mac_ok.push_back(
+          ConstantTimeEqual(s->ColumnBlobView(store_internal::kVersionMacColumn), VersionMac(v)));
       rows.push_back(std::move(v));
     }
     return OkStatus();
@@ -82,6 +83,18 @@ Status RecordStore::VerifyShard(const std::string& shard, VerifySink& sink, std:
 }
 
 Status RecordStore::Verify(VerifySink& sink) {
+  // The database file itself first: SQLite's own structural check (pages, indexes).
+  HK_RETURN_IF_ERROR(db_.Read([&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(Statement * s, db.Prepare("PRAGMA quick_check"));
+    while (true) {
+      HK_ASSIGN_OR_RETURN(const bool row, s->Step());
+      if (!row) break;
+      const std::string line = s->ColumnText(0);
+      if (line != "ok") sink.Report({"metadata database", "structure is damaged: " + line});
+    }
+    return OkStatus();
+  }));
+
   std::uint64_t total = 0;
   HK_RETURN_IF_ERROR(db_.Read([&](Database& db) -> Status {
     HK_ASSIGN_OR_RETURN(Statement * s, db.Prepare("SELECT COUNT(*) FROM versions"));
