@@ -179,14 +179,22 @@ inline std::string FilesystemType(const std::string& path) {
   if (::statfs(path.c_str(), &st) != 0) return "?";
   const auto magic = static_cast<unsigned long>(st.f_type);
   switch (magic) {
-    case 0xEF53UL: return "ext2/3/4 (0xef53)";
-    case 0x58465342UL: return "xfs";
-    case 0x9123683EUL: return "btrfs";
-    case 0x01021994UL: return "tmpfs";
-    case 0x794C7630UL: return "overlayfs";
-    case 0x2FC12FC1UL: return "zfs";
-    case 0xF2F52010UL: return "f2fs";
-    case 0x6969UL: return "nfs";
+    case 0xEF53UL:
+      return "ext2/3/4 (0xef53)";
+    case 0x58465342UL:
+      return "xfs";
+    case 0x9123683EUL:
+      return "btrfs";
+    case 0x01021994UL:
+      return "tmpfs";
+    case 0x794C7630UL:
+      return "overlayfs";
+    case 0x2FC12FC1UL:
+      return "zfs";
+    case 0xF2F52010UL:
+      return "f2fs";
+    case 0x6969UL:
+      return "nfs";
     default: {
       char buf[32];
       std::snprintf(buf, sizeof buf, "0x%lx", magic);
@@ -206,9 +214,9 @@ inline std::string MountOf(const std::string& path) {
     std::stringstream ss(line);
     std::string source, point, type, opts;
     ss >> source >> point >> type >> opts;
-    const bool under = abs == point || point == "/" ||
-                       (abs.rfind(point, 0) == 0 && abs.size() > point.size() &&
-                        abs[point.size()] == '/');
+    const bool under =
+        abs == point || point == "/" ||
+        (abs.rfind(point, 0) == 0 && abs.size() > point.size() && abs[point.size()] == '/');
     if (under && point.size() >= best_point.size()) {
       best_point = point;
       best = source + " on " + point + " type " + type + " (" + opts + ")";
@@ -275,8 +283,8 @@ class Scratch {
     if (path_.empty()) return;
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
-    if (ec) std::fprintf(stderr, "bench: could not remove %s: %s\n", path_.c_str(),
-                         ec.message().c_str());
+    if (ec)
+      std::fprintf(stderr, "bench: could not remove %s: %s\n", path_.c_str(), ec.message().c_str());
     path_.clear();
   }
 
@@ -288,7 +296,8 @@ class Scratch {
 inline double Percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  const std::size_t i = std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())));
+  const std::size_t i =
+      std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())));
   return v[i];
 }
 

@@ -124,9 +124,7 @@ struct IngestResult {
 
 const Actor kActor{"bench:ingest", "bench"};
 
-std::string PatientId(FastRandom& rng) {
-  return "patient-" + std::to_string(rng.Next() % 1000);
-}
+std::string PatientId(FastRandom& rng) { return "patient-" + std::to_string(rng.Next() % 1000); }
 
 // A fresh store, warmed up (see the comment inside), then `threads` writers of `size`-byte
 // new records for `seconds` (or until `count` versions).
@@ -149,8 +147,8 @@ IngestResult Ingest(Env& env, const std::string& store_dir, int threads, bool sy
         Bytes content(1000);
         for (int i = 0; i < 1500; ++i) {
           rng.Fill(content);
-          PutRequest req{.patient_id = PatientId(rng), .record_type = "warm-up",
-                         .content = content};
+          PutRequest req{
+              .patient_id = PatientId(rng), .record_type = "warm-up", .content = content};
           Take(warm->PutRecord(kActor, req), "warm-up put");
         }
       });
@@ -186,8 +184,8 @@ IngestResult Ingest(Env& env, const std::string& store_dir, int threads, bool sy
           break;
         }
         rng.Fill(content);
-        PutRequest req{.patient_id = PatientId(rng), .record_type = "clinical-note",
-                       .content = content};
+        PutRequest req{
+            .patient_id = PatientId(rng), .record_type = "clinical-note", .content = content};
         const auto t0 = Clock::now();
         Result<PutResult> r = archive->PutRecord(kActor, req);
         const double ms = SecondsSince(t0) * 1000.0;
@@ -248,8 +246,7 @@ int Main(int argc, char** argv) {
 
   std::printf("\n-- peer: this disk, same run (%s) --\n", scratch.path().c_str());
   const Peer append = FsyncAppendRate(env, scratch.Sub("fsync-append.dat"), fsync_seconds);
-  const Peer overwrite = FsyncOverwriteRate(env, scratch.Sub("fsync-overwrite.dat"),
-                                            fsync_seconds);
+  const Peer overwrite = FsyncOverwriteRate(env, scratch.Sub("fsync-overwrite.dat"), fsync_seconds);
   const Peer create1 = CreateFileRate(env, scratch.Sub("create-1"), size, 1, fsync_seconds);
   const Peer create16 = CreateFileRate(env, scratch.Sub("create-16"), size, 16, fsync_seconds);
   std::printf("%-58s %10s %9s\n", "operation", "ops/s", "ms/op");
@@ -269,8 +266,9 @@ int Main(int argc, char** argv) {
   SyncFs(scratch.path());  // Peer files are removed at the end (see Ingest()).
 
   std::printf("\n-- hokan: Archive::PutRecord, new records of %zu random bytes --\n", size);
-  std::printf("(each case: fresh store, untimed warm-up, then the disk's append+fdatasync rate "
-              "for 1 s as its peer)\n");
+  std::printf(
+      "(each case: fresh store, untimed warm-up, then the disk's append+fdatasync rate "
+      "for 1 s as its peer)\n");
   if (count > 0) {
     std::printf("(%llu versions per case)\n", static_cast<unsigned long long>(count));
   } else {
@@ -302,10 +300,8 @@ int Main(int argc, char** argv) {
     if (r.sync && r.threads == 16) {
       const double vps = static_cast<double>(r.versions) / r.seconds;
       std::printf("goal: >= %llu versions/s durable with 16 writers: %s (%.0f versions/s)\n",
-                  static_cast<unsigned long long>(goal), vps >= static_cast<double>(goal)
-                                                             ? "MET"
-                                                             : "NOT MET",
-                  vps);
+                  static_cast<unsigned long long>(goal),
+                  vps >= static_cast<double>(goal) ? "MET" : "NOT MET", vps);
     }
   }
   scratch.Remove();

@@ -102,8 +102,8 @@ Figures RunFor(Archive& archive, int threads, double seconds, const Op& op) {
 
 void PrintRow(const std::string& what, int threads, const char* mode, const Figures& f,
               const char* unit, double mb_per_op) {
-  std::printf("%-34s %7d %-12s %9llu %10.0f %-9s %8.1f %10.2f %8.3f %8.3f %5.0f%s\n",
-              what.c_str(), threads, mode, static_cast<unsigned long long>(f.ops), f.rate(), unit,
+  std::printf("%-34s %7d %-12s %9llu %10.0f %-9s %8.1f %10.2f %8.3f %8.3f %5.0f%s\n", what.c_str(),
+              threads, mode, static_cast<unsigned long long>(f.ops), f.rate(), unit,
               f.rate() * mb_per_op, f.batch, f.p50_ms, f.p99_ms, f.cpu_percent,
               f.failures ? (" (" + std::to_string(f.failures) + " FAILED)").c_str() : "");
   std::fflush(stdout);
@@ -114,9 +114,12 @@ AuditEvent ReadEvent(FastRandom& rng) {
   std::snprintf(record, sizeof record, "%012llx%012llx",
                 static_cast<unsigned long long>(rng.Next() & 0xffffffffffffULL),
                 static_cast<unsigned long long>(rng.Next() & 0xffffffffffffULL));
-  AuditEvent e{.actor = kActor.id, .action = "record.read",
-               .patient = "patient-" + std::to_string(rng.Next() % 100000), .record = record,
-               .version = 1, .source = kActor.source};
+  AuditEvent e{.actor = kActor.id,
+               .action = "record.read",
+               .patient = "patient-" + std::to_string(rng.Next() % 100000),
+               .record = record,
+               .version = 1,
+               .source = kActor.source};
   e.detail = {{"sha256", std::string(64, 'a')}};
   return e;
 }
@@ -155,7 +158,8 @@ int Main(int argc, char** argv) {
         for (std::uint64_t i = static_cast<std::uint64_t>(t); i < versions; i += 2) {
           rng.Fill(content);
           PutRequest req{.patient_id = "patient-" + std::to_string(i % 1000),
-                         .record_type = "clinical-note", .content = content};
+                         .record_type = "clinical-note",
+                         .content = content};
           ids[i] = Take(a->PutRecord(kActor, req), "build put").version.record_id;
         }
       });
@@ -231,9 +235,10 @@ int Main(int argc, char** argv) {
     PrintRow("AuditLog::Append (1 entry/unit)", static_cast<int>(at), "NON-DURABLE",
              RunFor(*a, static_cast<int>(at), seconds, append), "entries/s", 0);
   }
-  std::printf("(reads: %zu-byte contents, page cache warm; 'mean batch' = committer units per "
-              "durable transaction)\n",
-              size);
+  std::printf(
+      "(reads: %zu-byte contents, page cache warm; 'mean batch' = committer units per "
+      "durable transaction)\n",
+      size);
   scratch.Remove();
   PrintFooter(bench_start);
   return 0;

@@ -27,8 +27,17 @@ std::string VersionName(const VersionInfo& v) {
 Status RecordStore::VerifyShard(const std::string& shard, VerifySink& sink, std::uint64_t& checked,
                                 std::uint64_t total) {
   HK_ASSIGN_OR_RETURN(std::vector<std::string> files, blobs_.ListShard(shard));
-  std::vector<VersionInfo> rows;
-  std::vector<bool> mac_ok;
+  std::size_t f = 0;
+  // A file the rows have passed by is referenced by none of them.
+  auto report_unreferenced = [&](const std::string& name) {
+    sink.Report({"blob " + shard + "/" + name,
+                 IsBlobId(name) ? "orphan: no version refers to it (left by an interrupted "
+                                  "write; `hokan sweep` removes it)"
+                                : "stray file in the blob directory",
+                 false});
+  };
+  // Rows stream in blob-id order and merge with the sorted file names, so memory holds one
+  // row at a time (plus the shard's names), however large the store.
   HK_RETURN_IF_ERROR(db_.Read([&](Database& db) -> Status {
     HK_ASSIGN_OR_RETURN(
         Statement * s,
@@ -39,45 +48,25 @@ Status RecordStore::VerifyShard(const std::string& shard, VerifySink& sink, std:
     while (true) {
       HK_ASSIGN_OR_RETURN(const bool row, s->Step());
       if (!row) break;
-      VersionInfo v = store_internal::ReadVersionRow(*s);
-      mac_ok.push_back(
-          ConstantTimeEqual(s->ColumnBlobView(store_internal::kVersionMacColumn), VersionMac(v)));
-      rows.push_back(std::move(v));
+      const VersionInfo v = store_internal::ReadVersionRow(*s);
+      const bool mac_ok =
+          ConstantTimeEqual(s->ColumnBlobView(store_internal::kVersionMacColumn), VersionMac(v));
+      while (f < files.size() && files[f] < v.blob_id) report_unreferenced(files[f++]);
+      const bool has_file = f < files.size() && files[f] == v.blob_id;
+      if (has_file) ++f;
+      if (!mac_ok) {
+        sink.Report({VersionName(v), "version row was altered (its MAC does not match)"});
+      } else if (!has_file) {
+        sink.Report({VersionName(v), "its blob " + v.blob_id + " is missing"});
+      } else {
+        Result<Bytes> content = ReadContent(v);
+        if (!content) sink.Report({VersionName(v), content.error().message()});
+      }
+      ++checked;
     }
     return OkStatus();
   }));
-
-  // Merge the sorted rows with the sorted file names.
-  std::size_t f = 0;
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const VersionInfo& v = rows[i];
-    while (f < files.size() && files[f] < v.blob_id) {
-      sink.Report({"blob " + shard + "/" + files[f],
-                   IsBlobId(files[f]) ? "orphan: no version refers to it (left by an interrupted "
-                                        "write; `hokan sweep` removes it)"
-                                      : "stray file in the blob directory",
-                   false});
-      ++f;
-    }
-    const bool has_file = f < files.size() && files[f] == v.blob_id;
-    if (has_file) ++f;
-    if (!mac_ok[i]) {
-      sink.Report({VersionName(v), "version row was altered (its MAC does not match)"});
-    } else if (!has_file) {
-      sink.Report({VersionName(v), "its blob " + v.blob_id + " is missing"});
-    } else {
-      Result<Bytes> content = ReadContent(v);
-      if (!content) sink.Report({VersionName(v), content.error().message()});
-    }
-    ++checked;
-  }
-  for (; f < files.size(); ++f) {
-    sink.Report({"blob " + shard + "/" + files[f],
-                 IsBlobId(files[f]) ? "orphan: no version refers to it (left by an interrupted "
-                                      "write; `hokan sweep` removes it)"
-                                    : "stray file in the blob directory",
-                 false});
-  }
+  while (f < files.size()) report_unreferenced(files[f++]);
   sink.Progress("versions", checked, total);
   return OkStatus();
 }
