@@ -247,6 +247,36 @@ TEST_F(TamperTest, DeletedLatestVersionIsNamedByAuditCrossCheck) {
   ExpectCliNames({v.name()}, false);
 }
 
+// G-7.1-B1: moving a record to another patient (a mix-up) is caught by the record row's MAC.
+TEST_F(TamperTest, RecordMovedToAnotherPatientIsNamed) {
+  const Version& v = versions_[2];
+  Sql(dir_,
+      "DROP TRIGGER records_immutable; INSERT OR IGNORE INTO patients VALUES ('PAT-9', "
+      "'2026-01-01T00:00:00.000Z'); UPDATE records SET patient_id = 'PAT-9' "
+      "WHERE record_id = " +
+          Quote(v.record_id) + ";");
+  EXPECT_THAT(VerifyDamage(), Contains("record " + v.record_id));
+  ExpectCliNames({"record " + v.record_id}, false);
+}
+
+// Rewriting the reason a record was marked entered-in-error is caught by the state row's MAC.
+TEST_F(TamperTest, ChangedEnteredInErrorReasonIsNamed) {
+  const Version& v = versions_[1];
+  {
+    Result<std::unique_ptr<Archive>> archive = Archive::Open(env_, dir_);
+    ASSERT_OK(archive);
+    ASSERT_OK((*archive)->MarkEnteredInError(actor_, v.record_id, "wrong patient"));
+    ASSERT_OK((*archive)->WriteCheckpoint(actor_));
+  }
+  Sql(dir_,
+      "DROP TRIGGER states_immutable; UPDATE record_states SET reason = 'duplicate' "
+      "WHERE record_id = " +
+          Quote(v.record_id) + ";");
+  const std::string object = "record " + v.record_id + " state 1";
+  EXPECT_THAT(VerifyDamage(), Contains(object));
+  ExpectCliNames({object}, false);
+}
+
 // G-6.5-C8 from here on: the audit log itself.
 TEST_F(TamperTest, ChangedAuditEntryIsNamed) {
   Sql(dir_,

@@ -5,7 +5,7 @@
 
 #include "base/encoding.h"
 #include "base/time.h"
-#include "store/internal/version_row.h"
+#include "store/internal/rows.h"
 
 namespace hokan {
 namespace {
@@ -422,21 +422,17 @@ Result<RecordHistory> RecordStore::HistoryIn(Database& db, const std::string& re
     }
   }
   {
-    HK_ASSIGN_OR_RETURN(Statement * s,
-                        db.Prepare("SELECT state_no, status, reason, actor, at, audit_seq, row_mac "
-                                   "FROM record_states WHERE record_id = ?1 ORDER BY state_no"));
+    HK_ASSIGN_OR_RETURN(
+        Statement * s,
+        db.Prepare(std::string("SELECT ") + std::string(store_internal::kStateColumns) +
+                   " FROM record_states WHERE record_id = ?1 ORDER BY state_no"));
     s->Bind(1, record_id);
     while (true) {
       HK_ASSIGN_OR_RETURN(const bool row, s->Step());
       if (!row) break;
-      RecordState st;
-      st.state_no = s->ColumnInt(0);
-      st.status = s->ColumnText(1);
-      st.reason = s->ColumnText(2);
-      st.actor = s->ColumnText(3);
-      st.at = s->ColumnText(4);
-      st.audit_seq = static_cast<std::uint64_t>(s->ColumnInt(5));
-      if (!ConstantTimeEqual(s->ColumnBlobView(6), StateMac(record_id, st))) {
+      RecordState st = store_internal::ReadStateRow(*s, 0);
+      if (!ConstantTimeEqual(s->ColumnBlobView(store_internal::kStateColumnCount),
+                             StateMac(record_id, st))) {
         (void)s->Run();
         return DataLossError("record " + record_id + " state " + std::to_string(st.state_no) +
                              ": row was altered");

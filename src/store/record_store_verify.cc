@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "base/encoding.h"
-#include "store/internal/version_row.h"
+#include "store/internal/rows.h"
 #include "store/record_store.h"
 
 namespace hokan {
@@ -151,21 +151,16 @@ Status RecordStore::Verify(VerifySink& sink) {
     }
     // State rows: MAC.
     {
-      HK_ASSIGN_OR_RETURN(Statement * s,
-                          db.Prepare("SELECT record_id, state_no, status, reason, actor, at, "
-                                     "audit_seq, row_mac FROM record_states"));
+      HK_ASSIGN_OR_RETURN(Statement * s, db.Prepare(std::string("SELECT record_id, ") +
+                                                    std::string(store_internal::kStateColumns) +
+                                                    " FROM record_states"));
       while (true) {
         HK_ASSIGN_OR_RETURN(const bool row, s->Step());
         if (!row) break;
-        RecordState st;
         const std::string id = s->ColumnText(0);
-        st.state_no = s->ColumnInt(1);
-        st.status = s->ColumnText(2);
-        st.reason = s->ColumnText(3);
-        st.actor = s->ColumnText(4);
-        st.at = s->ColumnText(5);
-        st.audit_seq = static_cast<std::uint64_t>(s->ColumnInt(6));
-        if (!ConstantTimeEqual(s->ColumnBlobView(7), StateMac(id, st))) {
+        const RecordState st = store_internal::ReadStateRow(*s, 1);
+        if (!ConstantTimeEqual(s->ColumnBlobView(1 + store_internal::kStateColumnCount),
+                               StateMac(id, st))) {
           sink.Report({"record " + id + " state " + std::to_string(st.state_no),
                        "state row was altered (its MAC does not match)"});
         }
