@@ -4,8 +4,10 @@
 #   2. builds and runs the whole suite under AddressSanitizer + UBSan (gcc),
 #   3. builds and runs it again with clang (-Wthread-safety) under ThreadSanitizer, and once
 #      more optimised (the release build the demo uses; -O2 brings its own warnings),
-#   4. builds the libFuzzer targets and runs each briefly over its seed corpus.
-# HK_TEST_PRESETS="asan" limits steps 2-3 to the named presets; HK_FUZZ_SECONDS sets step 4.
+#   4. builds the libFuzzer targets and runs each briefly,
+#   5. builds everything once more under clang-tidy (.clang-tidy; findings are errors).
+# HK_TEST_PRESETS="asan" limits steps 2-3 to the named presets; HK_FUZZ_SECONDS sets step 4
+# (0 skips it); HK_TIDY=0 skips step 5.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +15,7 @@ bash scripts/install-deps.sh
 jobs=$(nproc)
 presets=${HK_TEST_PRESETS:-"asan tsan release"}
 fuzz_seconds=${HK_FUZZ_SECONDS:-20}
+tidy=${HK_TIDY:-1}
 
 passed=0
 for preset in $presets; do
@@ -36,6 +39,12 @@ if [ "$fuzz_seconds" -gt 0 ]; then
     "$target" -max_total_time="$fuzz_seconds" -print_final_stats=0 2>&1 | tail -n 2
   done
 fi
+if [ "$tidy" != 0 ]; then
+  echo "== clang-tidy"
+  cmake --preset tidy >/dev/null
+  cmake --build --preset tidy -j "$jobs"
+fi
+
 # One closing line for the whole run (every preset's ctest, summed; ctest stops the script on
 # any failure, so reaching here means none failed).
 echo "tests: $passed passed, 0 failed"

@@ -169,7 +169,7 @@ class CliTest : public ::testing::Test {
   ProcessResult ExpectCleanFailure(const std::vector<std::string>& args) {
     SCOPED_TRACE("hokan " + ::testing::PrintToString(args));
     const auto before = Snapshot(dir_);
-    const ProcessResult r = RunHokan(args);
+    ProcessResult r = RunHokan(args);
     EXPECT_EQ(r.signal, 0) << Describe(r);
     EXPECT_NE(r.exit_code, 0) << Describe(r);
     EXPECT_NE(r.exit_code, 70) << "internal-error exit code: " << Describe(r);

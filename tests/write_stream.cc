@@ -81,6 +81,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::vector<std::thread> workers;
+  workers.reserve(static_cast<std::size_t>(threads));
   for (int t = 0; t < threads; ++t) workers.emplace_back(Writer, std::ref(**archive), t);
   for (std::thread& w : workers) w.join();  // Never: the parent kills us.
   return 0;

@@ -46,9 +46,12 @@ TEST(AuditEvent, InvalidUtf8IsReplacedNotThrown) {
 }
 
 TEST(AuditEvent, MalformedEntriesAreDataLoss) {
-  for (std::string_view bad : {"", "[]", "{", "{\"seq\":\"x\"}", "{\"seq\":1,\"time\":\"t\"}",
-                               "{\"seq\":-1,\"time\":\"t\",\"actor\":\"a\",\"action\":\"b\","
-                               "\"outcome\":\"c\"}"}) {
+  const std::string negative_seq =
+      R"({"seq":-1,"time":"t","actor":"a","action":"b","outcome":"c"})";
+  for (std::string_view bad :
+       {std::string_view(""), std::string_view("[]"), std::string_view("{"),
+        std::string_view(R"({"seq":"x"})"), std::string_view(R"({"seq":1,"time":"t"})"),
+        std::string_view(negative_seq)}) {
     EXPECT_THAT(DecodeAuditEntry(bad), testing::StatusIs(StatusCode::kDataLoss)) << bad;
   }
 }

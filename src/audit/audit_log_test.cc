@@ -120,6 +120,7 @@ TEST_F(AuditLogTest, ConcurrentAppendsShareCommitsAndStayDense) {
   constexpr int kThreads = 8;
   constexpr int kEach = 50;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) EXPECT_OK(log_->Append(Event(t * 1000 + i)));

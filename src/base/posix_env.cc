@@ -12,7 +12,8 @@
 namespace hokan {
 namespace {
 
-// errno as a Status. Disk-full and similar are kUnavailable: a retry may help.
+// errno as a Status. Everything not named (disk full, I/O error, read-only file system,
+// interrupted) is kUnavailable: a retry, or the operator freeing space, may help.
 Status ErrnoStatus(const std::string& what, const std::string& path, int err) {
   std::string msg = what + " " + path + ": " + std::strerror(err);
   switch (err) {
@@ -30,13 +31,6 @@ Status ErrnoStatus(const std::string& what, const std::string& path, int err) {
     case EACCES:
     case EPERM:
       return PermissionDeniedError(std::move(msg));
-    case ENOSPC:
-    case EDQUOT:
-    case EAGAIN:
-    case EINTR:
-    case EIO:
-    case EROFS:
-      return UnavailableError(std::move(msg));
     default:
       return UnavailableError(std::move(msg));
   }

@@ -122,6 +122,8 @@ Status StatusOf(const Result<T>& r) {
 #define HK_CONCAT_INNER_(a, b) a##b
 #define HK_CONCAT_(a, b) HK_CONCAT_INNER_(a, b)
 
+// Macro parameters below are identifiers and declarations, which cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 // The status variable is named by line, so a lambda inside `expr` may use the macro too.
 #define HK_RETURN_IF_ERROR(expr) HK_RETURN_IF_ERROR_IMPL_(HK_CONCAT_(hk_status_, __LINE__), expr)
 #define HK_RETURN_IF_ERROR_IMPL_(status, expr) \
@@ -133,8 +135,8 @@ Status StatusOf(const Result<T>& r) {
 // Several statements: never the body of an unbraced `if`.
 #define HK_ASSIGN_OR_RETURN(lhs, rexpr) \
   HK_ASSIGN_OR_RETURN_IMPL_(HK_CONCAT_(hk_result_, __LINE__), lhs, rexpr)
-// `lhs` may be a declaration ("const int x"), so it cannot be parenthesised.
 #define HK_ASSIGN_OR_RETURN_IMPL_(result, lhs, rexpr) \
   auto result = (rexpr);                              \
   if (!result) return result.error();                 \
-  lhs = std::move(result).value()  // NOLINT(bugprone-macro-parentheses)
+  lhs = std::move(result).value()
+// NOLINTEND(bugprone-macro-parentheses)

@@ -135,11 +135,9 @@ int ExitCodeFor(const Status& status) {
     case StatusCode::kNotFound:
       return 3;
     case StatusCode::kAlreadyExists:
-      return 4;
     case StatusCode::kFailedPrecondition:
       return 4;
     case StatusCode::kUnauthenticated:
-      return 5;
     case StatusCode::kPermissionDenied:
       return 5;
     case StatusCode::kUnavailable:

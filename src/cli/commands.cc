@@ -71,6 +71,7 @@ Json VersionJson(const VersionInfo& v) {
 
 std::vector<std::string> HashesHex(const std::vector<merkle::Hash>& hashes) {
   std::vector<std::string> out;
+  out.reserve(hashes.size());
   for (const merkle::Hash& h : hashes) out.push_back(HexEncode(h));
   return out;
 }

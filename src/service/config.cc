@@ -11,8 +11,12 @@ Status CheckKnownKeys(const toml::table& table, const std::string& where,
                       const std::set<std::string, std::less<>>& known, const std::string& path) {
   for (const auto& [key, value] : table) {
     if (!known.contains(key.str())) {
-      return InvalidArgumentError(path + ": unknown key '" + where + std::string(key.str()) +
-                                  "' (line " + std::to_string(value.source().begin.line) + ")");
+      std::string msg = path;
+      msg += ": unknown key '";
+      msg += where;
+      msg += key.str();
+      msg += "' (line " + std::to_string(value.source().begin.line) + ")";
+      return InvalidArgumentError(std::move(msg));
     }
   }
   return OkStatus();

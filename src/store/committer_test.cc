@@ -47,6 +47,7 @@ TEST_F(CommitterTest, ConcurrentUnitsShareCommits) {
   constexpr int kThreads = 16;
   constexpr int kEach = 40;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {

@@ -680,6 +680,7 @@ TEST(FakeFileSystem, IsThreadSafe) {
   ASSERT_OK(fs.CreateDir("/db"));
   ASSERT_OK(fs.SyncDir("/"));
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&fs, t] {
       for (int i = 0; i < 50; ++i) {
