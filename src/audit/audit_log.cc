@@ -358,11 +358,17 @@ Result<InclusionProofResult> AuditLog::ProveInclusion(std::uint64_t index) {
     out.leaf_hash = merkle::LeafHash(AsBytes(out.entry));
     auto fn = [&](std::uint64_t b, std::uint64_t en) { return SubtreeHash(db, b, en); };
     HK_ASSIGN_OR_RETURN(out.proof, merkle::InclusionProof(index, covered, fn));
-    HK_ASSIGN_OR_RETURN(out.root, SubtreeHash(db, 0, covered));
     return OkStatus();
   }));
-  HK_ASSIGN_OR_RETURN(Checkpoint c, VerifyCheckpoint(out.checkpoint, origin_, public_key()));
-  if (c.root != out.root) {
+  // The root is the signed one; the proof is checked against it before it is handed out, so
+  // stored leaf hashes that no longer match the checkpoint are reported, not passed on.
+  Result<Checkpoint> c = VerifyCheckpoint(out.checkpoint, origin_, public_key());
+  if (!c || c->tree_size != covered) {
+    return DataLossError("checkpoint of size " + std::to_string(covered) +
+                         " does not verify; run `hokan audit verify`");
+  }
+  out.root = c->root;
+  if (!merkle::VerifyInclusion(index, covered, out.leaf_hash, out.proof, out.root).ok()) {
     return DataLossError("the log no longer matches its checkpoint; run `hokan audit verify`");
   }
   return out;

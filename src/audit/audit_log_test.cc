@@ -156,6 +156,24 @@ TEST_F(AuditLogTest, InclusionAndConsistencyProofsVerify) {
   EXPECT_THAT(log_->ProveInclusion(37), testing::StatusIs(StatusCode::kNotFound));
 }
 
+// A proof is checked against the signed root before it is handed out: a log whose stored
+// leaves no longer match its checkpoint yields an error, never a proof that does not verify.
+TEST_F(AuditLogTest, ProofOverDamagedLeavesIsRefused) {
+  for (int i = 0; i < 9; ++i) ASSERT_OK(log_->Append(Event(i)));
+  ASSERT_OK(log_->WriteCheckpoint());
+  ASSERT_OK(log_->ProveInclusion(2));
+  Tamper("UPDATE audit_entries SET leaf_hash = zeroblob(32) WHERE seq = 6;");
+  EXPECT_THAT(log_->ProveInclusion(2), testing::StatusIs(StatusCode::kDataLoss));
+}
+
+TEST_F(AuditLogTest, ProofOfAChangedEntryIsRefused) {
+  for (int i = 0; i < 9; ++i) ASSERT_OK(log_->Append(Event(i)));
+  ASSERT_OK(log_->WriteCheckpoint());
+  Tamper("UPDATE audit_entries SET entry = replace(entry, '\"r1\"', '\"r7\"') WHERE seq = 1;");
+  EXPECT_THAT(log_->ProveInclusion(1), testing::StatusIs(StatusCode::kDataLoss));
+  EXPECT_OK(log_->ProveInclusion(4));  // Other entries' proofs do not use entry 1's text.
+}
+
 // G-6.5-C8: direct edits of the SQLite file are detected and the entry is named.
 TEST_F(AuditLogTest, ChangedEntryIsNamed) {
   for (int i = 0; i < 6; ++i) ASSERT_OK(log_->Append(Event(i)));
