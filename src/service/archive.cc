@@ -50,8 +50,7 @@ Result<std::string> ReadMeta(Database& db, const std::string& key) {
 
 }  // namespace
 
-Archive::Archive(std::string dir, Config config)
-    : dir_(std::move(dir)), config_(std::move(config)) {}
+Archive::Archive(Config config) : config_(std::move(config)) {}
 
 Archive::~Archive() = default;
 
@@ -170,7 +169,7 @@ Result<std::unique_ptr<Archive>> Archive::Open(Env& env, const std::string& dir,
   const std::string db_path = JoinPath(dir, std::string(kDbName));
   if (!env.fs.Stat(db_path)) return NotFoundError("metadata database " + db_path + " is missing");
   DatabaseOptions db_options{.vfs = options.sqlite_vfs, .sync = options.sync};
-  std::unique_ptr<Archive> a(new Archive(dir, config));
+  std::unique_ptr<Archive> a(new Archive(config));
   HK_ASSIGN_OR_RETURN(a->db_, MetadataDb::Open(db_path, db_options));
 
   // The database must be this store's, and the key file must be its key.

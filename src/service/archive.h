@@ -113,10 +113,9 @@ class Archive {
   MetadataDb& db() { return *db_; }
 
  private:
-  Archive(std::string dir, Config config);
+  explicit Archive(Config config);
   Status CrossCheck(VerifySink& sink);
 
-  const std::string dir_;
   const Config config_;
   std::unique_ptr<MetadataDb> db_;
   std::unique_ptr<FileBlobStore> blobs_;
