@@ -26,12 +26,20 @@ Status FileBlobStore::Put(const std::string& blob_id, ByteView sealed) {
   } else if (made.code() != StatusCode::kAlreadyExists) {
     return made.WithContext("blob store");
   }
-  HK_ASSIGN_OR_RETURN(auto file, fs_.NewWritableFile(JoinPath(shard, blob_id)));
-  HK_RETURN_IF_ERROR(file->Append(sealed).WithContext("blob store"));
-  if (sync_) HK_RETURN_IF_ERROR(file->Sync().WithContext("blob store"));
-  HK_RETURN_IF_ERROR(file->Close().WithContext("blob store"));
+  const std::string path = JoinPath(shard, blob_id);
+  HK_ASSIGN_OR_RETURN(auto file, fs_.NewWritableFile(path));
+  Status st = file->Append(sealed);
+  if (st.ok() && sync_) st = file->Sync();
+  if (st.ok()) st = file->Close();
   // The name durable before a metadata row may refer to it.
-  if (sync_) HK_RETURN_IF_ERROR(fs_.SyncDir(shard).WithContext("blob store"));
+  if (st.ok() && sync_) st = fs_.SyncDir(shard);
+  if (!st.ok()) {
+    // Leave no partial blob behind (disk full, I/O error). If even this fails, the file is an
+    // orphan that verify reports and the sweep removes.
+    (void)file->Close();
+    (void)fs_.Remove(path);
+    return st.WithContext("blob store");
+  }
   return OkStatus();
 }
 
