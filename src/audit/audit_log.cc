@@ -1,5 +1,6 @@
 #include "audit/audit_log.h"
 
+#include <bit>
 #include <charconv>
 
 #include "base/encoding.h"
@@ -26,10 +27,23 @@ CREATE TABLE audit_checkpoints (
   note TEXT NOT NULL
 );
 CREATE INDEX audit_checkpoints_by_size ON audit_checkpoints(tree_size);
+-- Hashes of the perfect subtrees at heights 8, 16, 24, ... (over leaves [idx << level,
+-- (idx + 1) << level)), written as they complete, so a proof reads O(log n) rows, not n.
+-- Derived data: proofs are checked against the signed root, and verify recomputes them.
+CREATE TABLE audit_nodes (
+  level INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
 CREATE TRIGGER audit_entries_immutable BEFORE UPDATE ON audit_entries
   BEGIN SELECT RAISE(ABORT, 'audit entries are immutable'); END;
 CREATE TRIGGER audit_entries_undeletable BEFORE DELETE ON audit_entries
   BEGIN SELECT RAISE(ABORT, 'audit entries are never deleted'); END;
+CREATE TRIGGER audit_nodes_immutable BEFORE UPDATE ON audit_nodes
+  BEGIN SELECT RAISE(ABORT, 'audit nodes are immutable'); END;
+CREATE TRIGGER audit_nodes_undeletable BEFORE DELETE ON audit_nodes
+  BEGIN SELECT RAISE(ABORT, 'audit nodes are never deleted'); END;
 CREATE TRIGGER audit_checkpoints_immutable BEFORE UPDATE ON audit_checkpoints
   BEGIN SELECT RAISE(ABORT, 'checkpoints are immutable'); END;
 CREATE TRIGGER audit_checkpoints_undeletable BEFORE DELETE ON audit_checkpoints
@@ -49,6 +63,20 @@ bool StartsWithSeq(std::string_view entry, std::uint64_t seq) {
          entry.substr(0, kHead.size()) == kHead &&
          entry.substr(kHead.size(), number.size()) == number &&
          entry[kHead.size() + number.size()] == ',';
+}
+
+// Heights of the subtrees kept in audit_nodes: every 8th, so any perfect subtree hash is at
+// most 2^7 stored rows (or 2^7 leaves) away.
+constexpr int kNodeLevelStep = 8;
+bool IsStoredLevel(int level) { return level % kNodeLevelStep == 0; }
+
+Result<merkle::Hash> HashFromColumn(ByteView column, std::string_view what) {
+  if (column.size() != 32) {
+    return DataLossError(std::string(what) + " is malformed; run `hokan audit verify`");
+  }
+  merkle::Hash h;
+  std::copy(column.begin(), column.end(), h.begin());
+  return h;
 }
 
 Result<merkle::CompactRange> LoadState(Database& db) {
@@ -136,8 +164,23 @@ Result<std::uint64_t> AuditLog::AppendIn(Database& db, const AuditEvent& event) 
                          .BindBlob(4, mac)
                          .Run()
                          .WithContext("audit log"));
-  pending_.Append(leaf);
+  std::vector<std::pair<int, std::uint64_t>> completed;
+  std::vector<merkle::Hash> completed_hashes;
+  pending_.Append(leaf, [&](int level, std::uint64_t index, const merkle::Hash& hash) {
+    if (!IsStoredLevel(level)) return;
+    completed.emplace_back(level, index);
+    completed_hashes.push_back(hash);
+  });
   dirty_ = true;
+  for (std::size_t i = 0; i < completed.size(); ++i) {
+    HK_ASSIGN_OR_RETURN(Statement * n, db.Prepare("INSERT INTO audit_nodes(level, idx, hash) "
+                                                  "VALUES (?1, ?2, ?3)"));
+    HK_RETURN_IF_ERROR(n->Bind(1, completed[i].first)
+                           .Bind(2, static_cast<std::int64_t>(completed[i].second))
+                           .BindBlob(3, completed_hashes[i])
+                           .Run()
+                           .WithContext("audit log"));
+  }
   return seq;
 }
 
@@ -243,6 +286,14 @@ Status AuditLog::Verify(VerifySink& sink, AuditVerifyStats& stats) {
     };
     check_checkpoints();
 
+    struct FormedNode {
+      int level;
+      std::uint64_t index;
+      merkle::Hash hash;
+    };
+    std::vector<FormedNode> formed;
+    HK_ASSIGN_OR_RETURN(Statement * node_q, db.Prepare("SELECT hash FROM audit_nodes WHERE "
+                                                       "level = ?1 AND idx = ?2"));
     HK_ASSIGN_OR_RETURN(Statement * s, db.Prepare("SELECT seq, entry, leaf_hash, mac FROM "
                                                   "audit_entries ORDER BY seq"));
     std::uint64_t expected = 0;
@@ -271,7 +322,24 @@ Status AuditLog::Verify(VerifySink& sink, AuditVerifyStats& stats) {
       } else if (!ConstantTimeEqual(EntryMac(seq, leaf), s->ColumnBlobView(3))) {
         sink.Report({EntryName(seq), "entry was altered (its MAC does not match)"});
       }
-      tree.Append(leaf);
+      tree.Append(leaf, [&](int level, std::uint64_t index, const merkle::Hash& hash) {
+        if (IsStoredLevel(level)) formed.push_back({level, index, hash});
+      });
+      if (!formed.empty() && !tree_broken) {
+        // The stored subtree nodes that proofs use must be the ones the entries give.
+        for (const FormedNode& f : formed) {
+          node_q->Bind(1, f.level).Bind(2, static_cast<std::int64_t>(f.index));
+          HK_ASSIGN_OR_RETURN(const bool found, node_q->Step());
+          const bool same = found && ConstantTimeEqual(node_q->ColumnBlobView(0), f.hash);
+          HK_RETURN_IF_ERROR(node_q->Run());
+          if (!same) {
+            sink.Report(
+                {"audit node " + std::to_string(f.level) + "/" + std::to_string(f.index),
+                 found ? "stored subtree hash was altered" : "stored subtree hash is missing"});
+          }
+        }
+      }
+      formed.clear();
       check_checkpoints();
       ++stats.entries;
       if ((stats.entries & 0xffff) == 0) {
@@ -316,7 +384,7 @@ Status AuditLog::Verify(VerifySink& sink, AuditVerifyStats& stats) {
   });
 }
 
-Result<merkle::Hash> AuditLog::SubtreeHash(Database& db, std::uint64_t begin, std::uint64_t end) {
+Result<merkle::Hash> AuditLog::LeafRangeHash(Database& db, std::uint64_t begin, std::uint64_t end) {
   HK_ASSIGN_OR_RETURN(Statement * s, db.Prepare("SELECT seq, leaf_hash FROM audit_entries "
                                                 "WHERE seq >= ?1 AND seq < ?2 ORDER BY seq"));
   s->Bind(1, static_cast<std::int64_t>(begin)).Bind(2, static_cast<std::int64_t>(end));
@@ -325,19 +393,66 @@ Result<merkle::Hash> AuditLog::SubtreeHash(Database& db, std::uint64_t begin, st
   while (true) {
     HK_ASSIGN_OR_RETURN(const bool row, s->Step());
     if (!row) break;
-    const ByteView leaf = s->ColumnBlobView(1);
-    if (static_cast<std::uint64_t>(s->ColumnInt(0)) != expected++ || leaf.size() != 32) {
+    if (static_cast<std::uint64_t>(s->ColumnInt(0)) != expected++) {
       (void)s->Run();
       return DataLossError("audit log is damaged near entry " + std::to_string(expected - 1) +
                            "; run `hokan audit verify`");
     }
-    merkle::Hash h;
-    std::copy(leaf.begin(), leaf.end(), h.begin());
+    HK_ASSIGN_OR_RETURN(const merkle::Hash h, HashFromColumn(s->ColumnBlobView(1), "leaf hash"));
     range.Append(h);
   }
-  if (expected != end)
+  if (expected != end) {
     return DataLossError("audit log is missing entries; run `hokan audit verify`");
+  }
   return range.Root();
+}
+
+Result<merkle::Hash> AuditLog::PerfectSubtreeHash(Database& db, int level, std::uint64_t index) {
+  const int stored = level / kNodeLevelStep * kNodeLevelStep;
+  if (stored == 0) return LeafRangeHash(db, index << level, (index + 1) << level);
+  // 2^(level - stored) stored nodes, at most 2^7, make up the subtree.
+  const std::uint64_t count = std::uint64_t{1} << (level - stored);
+  const std::uint64_t first = index << (level - stored);
+  HK_ASSIGN_OR_RETURN(Statement * s, db.Prepare("SELECT idx, hash FROM audit_nodes WHERE "
+                                                "level = ?1 AND idx >= ?2 AND idx < ?3 "
+                                                "ORDER BY idx"));
+  s->Bind(1, stored)
+      .Bind(2, static_cast<std::int64_t>(first))
+      .Bind(3, static_cast<std::int64_t>(first + count));
+  std::vector<merkle::Hash> nodes;
+  nodes.reserve(count);
+  while (true) {
+    HK_ASSIGN_OR_RETURN(const bool row, s->Step());
+    if (!row) break;
+    if (static_cast<std::uint64_t>(s->ColumnInt(0)) != first + nodes.size()) break;
+    HK_ASSIGN_OR_RETURN(const merkle::Hash h, HashFromColumn(s->ColumnBlobView(1), "audit node"));
+    nodes.push_back(h);
+  }
+  (void)s->Run();
+  if (nodes.size() != count) {
+    // A node is missing: the leaves still give the answer, only slower.
+    return LeafRangeHash(db, index << level, (index + 1) << level);
+  }
+  return merkle::RootOf(nodes);
+}
+
+Result<merkle::Hash> AuditLog::SubtreeHash(Database& db, std::uint64_t begin, std::uint64_t end) {
+  // The ranges RFC 9162 proofs ask for start at a multiple of the largest power of two within
+  // them, so they split into aligned perfect subtrees of decreasing height whose fold from
+  // the right is MTH of the range. Any other range is hashed from its leaves.
+  const std::uint64_t n = end - begin;
+  if (begin % std::bit_floor(n) != 0) return LeafRangeHash(db, begin, end);
+  std::vector<merkle::Hash> pieces;
+  for (std::uint64_t at = begin; at < end;) {
+    const std::uint64_t size = std::bit_floor(end - at);
+    const int level = std::countr_zero(size);
+    HK_ASSIGN_OR_RETURN(const merkle::Hash h, PerfectSubtreeHash(db, level, at >> level));
+    pieces.push_back(h);
+    at += size;
+  }
+  merkle::Hash root = pieces.back();
+  for (auto it = pieces.rbegin() + 1; it != pieces.rend(); ++it) root = merkle::NodeHash(*it, root);
+  return root;
 }
 
 Result<InclusionProofResult> AuditLog::ProveInclusion(std::uint64_t index) {

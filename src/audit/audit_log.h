@@ -97,7 +97,12 @@ class AuditLog final : public CommitObserver {
   void OnBatchEnd(bool committed) override;
 
  private:
+  // MTH of entries [begin, end), from stored subtree nodes where it can.
   Result<merkle::Hash> SubtreeHash(Database& db, std::uint64_t begin, std::uint64_t end);
+  // The perfect subtree of height `level` over leaves [index << level, (index + 1) << level).
+  Result<merkle::Hash> PerfectSubtreeHash(Database& db, int level, std::uint64_t index);
+  // MTH of entries [begin, end) from their leaf hashes (reads every one).
+  Result<merkle::Hash> LeafRangeHash(Database& db, std::uint64_t begin, std::uint64_t end);
   Sha256Digest EntryMac(std::uint64_t seq, const merkle::Hash& leaf) const;
 
   Env& env_;

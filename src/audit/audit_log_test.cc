@@ -174,6 +174,61 @@ TEST_F(AuditLogTest, ProofOfAChangedEntryIsRefused) {
   EXPECT_OK(log_->ProveInclusion(4));  // Other entries' proofs do not use entry 1's text.
 }
 
+// Logs past 256 entries keep subtree hashes, so proofs read O(log n) rows. The proofs must be
+// the RFC 9162 ones (they verify against the signed root; consistency against both roots).
+TEST_F(AuditLogTest, ProofsFromStoredNodesVerifyAtEverySizeShape) {
+  constexpr int kEntries = 70000;  // Past 2^16: levels 8 and 16 are both in play.
+  ASSERT_OK(db_->committer().Run([&](Database& db) -> Status {
+    for (int i = 0; i < kEntries; ++i) HK_RETURN_IF_ERROR(log_->AppendIn(db, Event(i)).error());
+    return OkStatus();
+  }));
+  Result<Checkpoint> checkpoint = log_->WriteCheckpoint();
+  ASSERT_OK(checkpoint);
+  for (std::uint64_t index : {0u, 255u, 256u, 257u, 4095u, 65535u, 65536u, 69999u}) {
+    Result<InclusionProofResult> p = log_->ProveInclusion(index);
+    ASSERT_OK(p) << index;
+    EXPECT_EQ(p->root, checkpoint->root);
+    EXPECT_OK(merkle::VerifyInclusion(index, p->tree_size, p->leaf_hash, p->proof, p->root));
+  }
+  for (auto [a, b] : std::vector<std::pair<std::uint64_t, std::uint64_t>>{
+           {1, 70000}, {255, 257}, {256, 65536}, {300, 70000}, {65536, 70000}, {69999, 70000}}) {
+    Result<ConsistencyProofResult> c = log_->ProveConsistency(a, b);
+    ASSERT_OK(c) << a << ".." << b;
+    EXPECT_OK(merkle::VerifyConsistency(a, b, c->old_root, c->new_root, c->proof));
+  }
+  CollectingSink sink = VerifyNow();
+  EXPECT_EQ(sink.damage(), 0);
+}
+
+TEST_F(AuditLogTest, AlteredStoredNodeIsNamedAndNeverYieldsABadProof) {
+  ASSERT_OK(db_->committer().Run([&](Database& db) -> Status {
+    for (int i = 0; i < 600; ++i) HK_RETURN_IF_ERROR(log_->AppendIn(db, Event(i)).error());
+    return OkStatus();
+  }));
+  ASSERT_OK(log_->WriteCheckpoint());
+  Tamper(
+      "DROP TRIGGER IF EXISTS audit_nodes_immutable; "
+      "UPDATE audit_nodes SET hash = zeroblob(32) WHERE level = 8 AND idx = 1;");
+  EXPECT_TRUE(VerifyNow().Names("audit node 8/1"));
+  // A proof for entry 10 needs the subtree [256, 512): refused rather than wrong.
+  EXPECT_THAT(log_->ProveInclusion(10), testing::StatusIs(StatusCode::kDataLoss));
+}
+
+TEST_F(AuditLogTest, MissingStoredNodeFallsBackToLeaves) {
+  ASSERT_OK(db_->committer().Run([&](Database& db) -> Status {
+    for (int i = 0; i < 600; ++i) HK_RETURN_IF_ERROR(log_->AppendIn(db, Event(i)).error());
+    return OkStatus();
+  }));
+  ASSERT_OK(log_->WriteCheckpoint());
+  Tamper(
+      "DROP TRIGGER IF EXISTS audit_nodes_undeletable; "
+      "DELETE FROM audit_nodes WHERE level = 8 AND idx = 1;");
+  EXPECT_TRUE(VerifyNow().Names("audit node 8/1"));
+  Result<InclusionProofResult> p = log_->ProveInclusion(10);
+  ASSERT_OK(p);
+  EXPECT_OK(merkle::VerifyInclusion(10, p->tree_size, p->leaf_hash, p->proof, p->root));
+}
+
 // G-6.5-C8: direct edits of the SQLite file are detected and the entry is named.
 TEST_F(AuditLogTest, ChangedEntryIsNamed) {
   for (int i = 0; i < 6; ++i) ASSERT_OK(log_->Append(Event(i)));

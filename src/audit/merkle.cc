@@ -55,17 +55,7 @@ Hash RootOf(std::span<const Hash> leaf_hashes) {
 }
 
 void CompactRange::Append(const Hash& leaf_hash) {
-  // 2^64 - 1 entries cannot be written; reaching it means a corrupt size slipped through.
-  HK_CHECK(size_ < std::numeric_limits<std::uint64_t>::max());
-  // Each trailing one bit of size_ is a perfect subtree of the same height as the new node, so
-  // they merge from the right, like carries in binary addition.
-  Hash node = leaf_hash;
-  for (std::uint64_t s = size_; (s & 1) != 0; s >>= 1) {
-    node = NodeHash(nodes_.back(), node);
-    nodes_.pop_back();
-  }
-  nodes_.push_back(node);
-  ++size_;
+  Append(leaf_hash, [](int, std::uint64_t, const Hash&) {});
 }
 
 Hash CompactRange::Root() const {

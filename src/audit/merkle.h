@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/check.h"
 #include "base/status.h"
 #include "crypto/crypto.h"
 
@@ -38,6 +39,11 @@ class CompactRange {
   const std::vector<Hash>& nodes() const { return nodes_; }
 
   void Append(const Hash& leaf_hash);
+  // As Append, and calls on_node(level, index, hash) for every perfect subtree of height
+  // `level` >= 1 that this leaf completes: the one over leaves [index << level,
+  // (index + 1) << level). The audit log keeps some of them so proofs need not re-read leaves.
+  template <typename OnNode>
+  void Append(const Hash& leaf_hash, OnNode&& on_node);
   Hash Root() const;
 
   // Layout: size (8 bytes, big-endian) | nodes (32 bytes each, as nodes()).
@@ -51,6 +57,25 @@ class CompactRange {
   std::uint64_t size_ = 0;
   std::vector<Hash> nodes_;
 };
+
+template <typename OnNode>
+void CompactRange::Append(const Hash& leaf_hash, OnNode&& on_node) {
+  // 2^64 - 1 entries cannot be written; reaching it means a corrupt size slipped through.
+  HK_CHECK(size_ < ~std::uint64_t{0});
+  const std::uint64_t new_size = size_ + 1;
+  // Each trailing one bit of size_ is a perfect subtree of the same height as the new node, so
+  // they merge from the right, like carries in binary addition.
+  Hash node = leaf_hash;
+  int level = 0;
+  for (std::uint64_t s = size_; (s & 1) != 0; s >>= 1) {
+    node = NodeHash(nodes_.back(), node);
+    nodes_.pop_back();
+    ++level;
+    on_node(level, (new_size >> level) - 1, node);
+  }
+  nodes_.push_back(node);
+  size_ = new_size;
+}
 
 // MTH(D[begin:end]) for the log being proved: supplied by the caller (the audit log reads
 // leaf hashes from its store). Called only with 0 <= begin < end <= size.

@@ -196,6 +196,27 @@ TEST(CompactRangeTest, AppendMatchesRootOfForEverySize) {
   }
 }
 
+TEST(CompactRangeTest, AppendReportsEveryCompletedPerfectSubtree) {
+  const std::vector<Hash> leaves = MakeLeaves(300);
+  CompactRange range;
+  std::uint64_t reported = 0;
+  for (std::uint64_t i = 0; i < leaves.size(); ++i) {
+    int expected_level = 1;
+    range.Append(leaves[i], [&](int level, std::uint64_t index, const Hash& hash) {
+      // Levels come in order 1, 2, ...: one per trailing one bit of the old size.
+      EXPECT_EQ(level, expected_level++);
+      const std::uint64_t begin = index << level;
+      const std::uint64_t end = (index + 1) << level;
+      EXPECT_EQ(end, i + 1) << "a completed subtree ends at the new leaf";
+      EXPECT_EQ(hash, RootOf(std::span(leaves).subspan(begin, end - begin)));
+      ++reported;
+    });
+    EXPECT_EQ(expected_level - 1, std::countr_one(i)) << "size " << i;
+  }
+  // Every internal node of every perfect subtree is reported exactly once: n - popcount(n).
+  EXPECT_EQ(reported, leaves.size() - std::popcount(leaves.size()));
+}
+
 TEST(CompactRangeTest, EncodeDecodeRoundTrip) {
   const std::vector<Hash> leaves = MakeLeaves(300);
   CompactRange range;
