@@ -440,8 +440,9 @@ Result<merkle::Hash> AuditLog::SubtreeHash(Database& db, std::uint64_t begin, st
   // The ranges RFC 9162 proofs ask for start at a multiple of the largest power of two within
   // them, so they split into aligned perfect subtrees of decreasing height whose fold from
   // the right is MTH of the range. Any other range is hashed from its leaves.
-  const std::uint64_t n = end - begin;
-  if (begin % std::bit_floor(n) != 0) return LeafRangeHash(db, begin, end);
+  if (end <= begin) return merkle::EmptyRoot();  // Proofs never ask; MTH of nothing.
+  // begin must be a multiple of the largest power of two in the range (a mask: it is one).
+  if ((begin & (std::bit_floor(end - begin) - 1)) != 0) return LeafRangeHash(db, begin, end);
   std::vector<merkle::Hash> pieces;
   for (std::uint64_t at = begin; at < end;) {
     const std::uint64_t size = std::bit_floor(end - at);
