@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git python3
   clang lld libclang-rt-14-dev clang-format clang-tidy
-  libssl-dev openssl libsqlite3-dev sqlite3 nlohmann-json3-dev libtomlplusplus-dev
+  libssl-dev openssl libsodium-dev libsqlite3-dev sqlite3 nlohmann-json3-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev
 )
 
