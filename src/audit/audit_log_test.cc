@@ -84,6 +84,14 @@ class AuditLogTest : public ::testing::Test {
     Open(/*create=*/false);
   }
 
+  // `n` entries appended in one committer unit (one transaction): fast for large logs.
+  void AppendInOneCommit(int n) {
+    ASSERT_OK(db_->committer().Run([&](Database& db) -> Status {
+      for (int i = 0; i < n; ++i) HK_RETURN_IF_ERROR(log_->AppendIn(db, Event(i)).error());
+      return OkStatus();
+    }));
+  }
+
   CollectingSink VerifyNow() {
     CollectingSink sink;
     AuditVerifyStats stats;
@@ -178,10 +186,7 @@ TEST_F(AuditLogTest, ProofOfAChangedEntryIsRefused) {
 // the RFC 9162 ones (they verify against the signed root; consistency against both roots).
 TEST_F(AuditLogTest, ProofsFromStoredNodesVerifyAtEverySizeShape) {
   constexpr int kEntries = 70000;  // Past 2^16: levels 8 and 16 are both in play.
-  ASSERT_OK(db_->committer().Run([&](Database& db) -> Status {
-    for (int i = 0; i < kEntries; ++i) HK_RETURN_IF_ERROR(log_->AppendIn(db, Event(i)).error());
-    return OkStatus();
-  }));
+  AppendInOneCommit(kEntries);
   Result<Checkpoint> checkpoint = log_->WriteCheckpoint();
   ASSERT_OK(checkpoint);
   for (std::uint64_t index : {0u, 255u, 256u, 257u, 4095u, 65535u, 65536u, 69999u}) {
@@ -201,10 +206,7 @@ TEST_F(AuditLogTest, ProofsFromStoredNodesVerifyAtEverySizeShape) {
 }
 
 TEST_F(AuditLogTest, AlteredStoredNodeIsNamedAndNeverYieldsABadProof) {
-  ASSERT_OK(db_->committer().Run([&](Database& db) -> Status {
-    for (int i = 0; i < 600; ++i) HK_RETURN_IF_ERROR(log_->AppendIn(db, Event(i)).error());
-    return OkStatus();
-  }));
+  AppendInOneCommit(600);
   ASSERT_OK(log_->WriteCheckpoint());
   Tamper(
       "DROP TRIGGER IF EXISTS audit_nodes_immutable; "
@@ -215,10 +217,7 @@ TEST_F(AuditLogTest, AlteredStoredNodeIsNamedAndNeverYieldsABadProof) {
 }
 
 TEST_F(AuditLogTest, MissingStoredNodeFallsBackToLeaves) {
-  ASSERT_OK(db_->committer().Run([&](Database& db) -> Status {
-    for (int i = 0; i < 600; ++i) HK_RETURN_IF_ERROR(log_->AppendIn(db, Event(i)).error());
-    return OkStatus();
-  }));
+  AppendInOneCommit(600);
   ASSERT_OK(log_->WriteCheckpoint());
   Tamper(
       "DROP TRIGGER IF EXISTS audit_nodes_undeletable; "
