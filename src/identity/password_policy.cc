@@ -31,11 +31,17 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-// Lower-cased letters after undoing common substitutions; digits and symbols that are not
-// substitutions are dropped.
-std::string LettersCore(std::string_view s) {
+// The letters of a lower-cased password, digits and symbols dropped; with `undo_l33t`, the
+// usual substitutions (0→o, 1/!→i, 3→e, 4/@→a, 5/$→s, 7→t) count as the letters they stand
+// for. "p@ssw0rd!" gives "psswrd" plain and "passwordi" with undo_l33t.
+std::string LetterCore(std::string_view lower, bool undo_l33t) {
   std::string out;
-  for (char c : Lower(s)) {
+  for (char c : lower) {
+    if (c >= 'a' && c <= 'z') {
+      out.push_back(c);
+      continue;
+    }
+    if (!undo_l33t) continue;
     switch (c) {
       case '0':
         out.push_back('o');
@@ -59,17 +65,8 @@ std::string LettersCore(std::string_view s) {
         out.push_back('t');
         break;
       default:
-        if (c >= 'a' && c <= 'z') out.push_back(c);
+        break;
     }
-  }
-  return out;
-}
-
-// Leading and trailing digits/symbols are what people bolt onto a word ("Password2024!").
-std::string LettersOnlyCore(std::string_view s) {
-  std::string out;
-  for (char c : Lower(s)) {
-    if (c >= 'a' && c <= 'z') out.push_back(c);
   }
   return out;
 }
@@ -140,8 +137,8 @@ Status CheckPassword(std::string_view password, const PasswordContext& context) 
       return InvalidArgumentError("password must not contain the user id or name");
     }
   }
-  const std::string core = LettersOnlyCore(password);
-  const std::string leet = LettersCore(password);
+  const std::string core = LetterCore(lower, /*undo_l33t=*/false);
+  const std::string leet = LetterCore(lower, /*undo_l33t=*/true);
   for (std::string_view word : kCommon) {
     if (core == word || leet == word ||
         (word.size() >= 5 && leet.size() < word.size() + 3 &&
