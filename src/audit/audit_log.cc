@@ -68,7 +68,22 @@ bool StartsWithSeq(std::string_view entry, std::uint64_t seq) {
 // Heights of the subtrees kept in audit_nodes: every 8th, so any perfect subtree hash is at
 // most 2^7 stored rows (or 2^7 leaves) away.
 constexpr int kNodeLevelStep = 8;
-bool IsStoredLevel(int level) { return level % kNodeLevelStep == 0; }
+
+// A perfect subtree of a stored height, completed by an append.
+struct StoredNode {
+  int level;
+  std::uint64_t index;
+  merkle::Hash hash;
+};
+
+// Appends `leaf` to `tree` and adds the stored-height subtrees it completes to `out`. Both the
+// writer (which stores them) and verification (which checks them) go through here.
+void AppendLeaf(merkle::CompactRange& tree, const merkle::Hash& leaf,
+                std::vector<StoredNode>& out) {
+  tree.Append(leaf, [&](int level, std::uint64_t index, const merkle::Hash& hash) {
+    if (level % kNodeLevelStep == 0) out.push_back({level, index, hash});
+  });
+}
 
 Result<merkle::Hash> HashFromColumn(ByteView column, std::string_view what) {
   if (column.size() != 32) {
@@ -164,20 +179,15 @@ Result<std::uint64_t> AuditLog::AppendIn(Database& db, const AuditEvent& event) 
                          .BindBlob(4, mac)
                          .Run()
                          .WithContext("audit log"));
-  std::vector<std::pair<int, std::uint64_t>> completed;
-  std::vector<merkle::Hash> completed_hashes;
-  pending_.Append(leaf, [&](int level, std::uint64_t index, const merkle::Hash& hash) {
-    if (!IsStoredLevel(level)) return;
-    completed.emplace_back(level, index);
-    completed_hashes.push_back(hash);
-  });
+  std::vector<StoredNode> completed;
+  AppendLeaf(pending_, leaf, completed);
   dirty_ = true;
-  for (std::size_t i = 0; i < completed.size(); ++i) {
+  for (const StoredNode& node : completed) {
     HK_ASSIGN_OR_RETURN(Statement * n, db.Prepare("INSERT INTO audit_nodes(level, idx, hash) "
                                                   "VALUES (?1, ?2, ?3)"));
-    HK_RETURN_IF_ERROR(n->Bind(1, completed[i].first)
-                           .Bind(2, static_cast<std::int64_t>(completed[i].second))
-                           .BindBlob(3, completed_hashes[i])
+    HK_RETURN_IF_ERROR(n->Bind(1, node.level)
+                           .Bind(2, static_cast<std::int64_t>(node.index))
+                           .BindBlob(3, node.hash)
                            .Run()
                            .WithContext("audit log"));
   }
@@ -286,12 +296,7 @@ Status AuditLog::Verify(VerifySink& sink, AuditVerifyStats& stats) {
     };
     check_checkpoints();
 
-    struct FormedNode {
-      int level;
-      std::uint64_t index;
-      merkle::Hash hash;
-    };
-    std::vector<FormedNode> formed;
+    std::vector<StoredNode> formed;
     HK_ASSIGN_OR_RETURN(Statement * node_q, db.Prepare("SELECT hash FROM audit_nodes WHERE "
                                                        "level = ?1 AND idx = ?2"));
     HK_ASSIGN_OR_RETURN(Statement * s, db.Prepare("SELECT seq, entry, leaf_hash, mac FROM "
@@ -322,12 +327,10 @@ Status AuditLog::Verify(VerifySink& sink, AuditVerifyStats& stats) {
       } else if (!ConstantTimeEqual(EntryMac(seq, leaf), s->ColumnBlobView(3))) {
         sink.Report({EntryName(seq), "entry was altered (its MAC does not match)"});
       }
-      tree.Append(leaf, [&](int level, std::uint64_t index, const merkle::Hash& hash) {
-        if (IsStoredLevel(level)) formed.push_back({level, index, hash});
-      });
+      AppendLeaf(tree, leaf, formed);
       if (!formed.empty() && !tree_broken) {
         // The stored subtree nodes that proofs use must be the ones the entries give.
-        for (const FormedNode& f : formed) {
+        for (const StoredNode& f : formed) {
           node_q->Bind(1, f.level).Bind(2, static_cast<std::int64_t>(f.index));
           HK_ASSIGN_OR_RETURN(const bool found, node_q->Step());
           const bool same = found && ConstantTimeEqual(node_q->ColumnBlobView(0), f.hash);
@@ -451,9 +454,7 @@ Result<merkle::Hash> AuditLog::SubtreeHash(Database& db, std::uint64_t begin, st
     pieces.push_back(h);
     at += size;
   }
-  merkle::Hash root = pieces.back();
-  for (auto it = pieces.rbegin() + 1; it != pieces.rend(); ++it) root = merkle::NodeHash(*it, root);
-  return root;
+  return merkle::FoldFromRight(pieces);
 }
 
 Result<InclusionProofResult> AuditLog::ProveInclusion(std::uint64_t index) {

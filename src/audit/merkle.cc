@@ -58,14 +58,16 @@ void CompactRange::Append(const Hash& leaf_hash) {
   Append(leaf_hash, [](int, std::uint64_t, const Hash&) {});
 }
 
-Hash CompactRange::Root() const {
-  if (nodes_.empty()) return EmptyRoot();
+Hash FoldFromRight(std::span<const Hash> nodes) {
+  if (nodes.empty()) return EmptyRoot();
   // Smaller subtrees sit to the right and hang off the right spine of the tree, so the root is
-  // folded from the right: NODE(n0, NODE(n1, ... NODE(n[k-2], n[k-1]))).
-  Hash root = nodes_.back();
-  for (auto it = nodes_.rbegin() + 1; it != nodes_.rend(); ++it) root = NodeHash(*it, root);
+  // folded from the right.
+  Hash root = nodes.back();
+  for (auto it = nodes.rbegin() + 1; it != nodes.rend(); ++it) root = NodeHash(*it, root);
   return root;
 }
+
+Hash CompactRange::Root() const { return FoldFromRight(nodes_); }
 
 Bytes CompactRange::Encode() const {
   Bytes out;

@@ -29,6 +29,10 @@ Hash EmptyRoot();
 // MTH of a list of leaf hashes (empty list: EmptyRoot()).
 Hash RootOf(std::span<const Hash> leaf_hashes);
 
+// NODE(n0, NODE(n1, ... NODE(n[k-2], n[k-1]))): the root over perfect subtrees of decreasing
+// size laid side by side, as in a compact range (no nodes: EmptyRoot()).
+Hash FoldFromRight(std::span<const Hash> nodes);
+
 // The tree [0, size) as the roots of its perfect subtrees, largest (leftmost) first: one per
 // set bit of `size`. Enough to append a leaf and compute the root in O(log n), so the log
 // never re-reads old entries to extend the tree.
