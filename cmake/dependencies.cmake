@@ -10,3 +10,6 @@ pkg_check_modules(Sodium REQUIRED IMPORTED_TARGET libsodium>=1.0.18)
 if(HK_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()
+# Boost.Beast and Boost.Asio are header-only in Debian's libboost-dev (1.74); only src/http
+# includes them, and only in .cc files.
+find_package(Boost 1.74 REQUIRED)

@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git python3
   clang lld libclang-rt-14-dev clang-format clang-tidy
   libssl-dev openssl libsodium-dev libsqlite3-dev sqlite3 nlohmann-json3-dev libtomlplusplus-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev libboost-dev
 )
 
 as_root() {

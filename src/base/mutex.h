@@ -1,6 +1,7 @@
 // std::mutex with Clang thread-safety annotations (STYLE.md rule 15).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 
@@ -48,6 +49,13 @@ class CondVar {
     std::unique_lock<std::mutex> lock(mu.native(), std::adopt_lock);
     cv_.wait(lock);
     lock.release();  // Still held, as the annotation promises.
+  }
+  // False when `deadline` passed first (spurious wake-ups also return true: re-check).
+  bool WaitUntil(Mutex& mu, std::chrono::steady_clock::time_point deadline) HK_REQUIRES(mu) {
+    std::unique_lock<std::mutex> lock(mu.native(), std::adopt_lock);
+    const bool woke = cv_.wait_until(lock, deadline) == std::cv_status::no_timeout;
+    lock.release();
+    return woke;
   }
   void Signal() { cv_.notify_one(); }
   void SignalAll() { cv_.notify_all(); }
