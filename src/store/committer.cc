@@ -73,6 +73,7 @@ void Committer::RunBatch(const std::vector<Writer*>& batch) {
   }
 
   Status commit = OkStatus();
+  db_.ResetStatements();  // A unit's half-stepped query must not hold the transaction.
   if (any_ok) {
     for (CommitObserver* o : observers_) {
       commit = o->OnBeforeCommit(db_);

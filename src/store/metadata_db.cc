@@ -23,6 +23,7 @@ Status MetadataDb::Read(const std::function<Status(Database&)>& fn) {
     MutexLock lock(writer_mu_);
     HK_RETURN_IF_ERROR(writer_->Exec("BEGIN"));
     Status st = fn(*writer_);
+    writer_->ResetStatements();
     (void)writer_->Exec("COMMIT");
     return st;
   }
@@ -43,6 +44,7 @@ Status MetadataDb::Read(const std::function<Status(Database&)>& fn) {
   }
   HK_RETURN_IF_ERROR(reader->Exec("BEGIN"));
   Status st = fn(*reader);
+  reader->ResetStatements();  // Else the snapshot outlives this Read (stale later reads).
   Status end = reader->Exec("COMMIT");
   if (st.ok()) st = end;
   if (end.ok()) {

@@ -76,6 +76,13 @@ Database::~Database() {
   sqlite3_close_v2(db_);
 }
 
+void Database::ResetStatements() {
+  for (sqlite3_stmt* s = sqlite3_next_stmt(db_, nullptr); s != nullptr;
+       s = sqlite3_next_stmt(db_, s)) {
+    if (sqlite3_stmt_busy(s) != 0) (void)sqlite3_reset(s);
+  }
+}
+
 Status Database::Exec(std::string_view sql) {
   char* err = nullptr;
   const int rc = sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &err);

@@ -50,6 +50,10 @@ class Database {
   // it is reset and its bindings cleared on each Prepare.
   Result<Statement*> Prepare(std::string_view sql);
 
+  // Resets every statement still stepping. A statement left mid-result keeps its read
+  // transaction (and so its snapshot) open past COMMIT; transactions end with this.
+  void ResetStatements();
+
   bool exclusive() const { return exclusive_; }
   const std::string& path() const { return path_; }
 
