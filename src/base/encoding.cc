@@ -24,6 +24,15 @@ constexpr std::array<int, 256> MakeBase64Table() {
 }
 constexpr std::array<int, 256> kBase64Table = MakeBase64Table();
 
+constexpr char kBase32Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+int Base32Value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a';
+  if (c >= '2' && c <= '7') return c - '2' + 26;
+  return -1;
+}
+
 }  // namespace
 
 std::string HexEncode(ByteView bytes) {
@@ -103,6 +112,61 @@ Result<Bytes> Base64Decode(std::string_view text) {
     if ((pad == 1 && (v & 0xff) != 0) || (pad == 2 && (v & 0xffff) != 0)) {
       return InvalidArgumentError("base64 text is not canonical");
     }
+  }
+  return out;
+}
+
+std::string Base32Encode(ByteView bytes, bool padding) {
+  std::string out;
+  out.reserve((bytes.size() + 4) / 5 * 8);
+  std::uint32_t buffer = 0;  // Holds fewer than 5 pending bits between bytes.
+  int bits = 0;
+  for (std::uint8_t b : bytes) {
+    buffer = (buffer << 8 | b) & 0x1fff;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out.push_back(kBase32Alphabet[buffer >> bits & 31]);
+    }
+  }
+  if (bits > 0) out.push_back(kBase32Alphabet[buffer << (5 - bits) & 31]);
+  if (padding) {
+    while (out.size() % 8 != 0) out.push_back('=');
+  }
+  return out;
+}
+
+Result<Bytes> Base32Decode(std::string_view text) {
+  std::size_t data = text.size();
+  while (data > 0 && text[data - 1] == '=') --data;
+  if (data != text.size() && text.size() % 8 != 0) {
+    return InvalidArgumentError("base32 padding does not fill a multiple of 8 characters");
+  }
+  // A final group of 1, 3 or 6 characters cannot come from whole bytes.
+  const std::size_t tail = data % 8;
+  if (tail == 1 || tail == 3 || tail == 6) {
+    return InvalidArgumentError("base32 text has an impossible length");
+  }
+  if (data != text.size() && text.size() - data >= 8) {
+    return InvalidArgumentError("base32 text has too much padding");
+  }
+  Bytes out;
+  out.reserve(data * 5 / 8);
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (std::size_t i = 0; i < data; ++i) {
+    const int v = Base32Value(text[i]);
+    if (v < 0) return InvalidArgumentError("base32 text has an invalid character");
+    buffer = (buffer << 5 | static_cast<std::uint32_t>(v)) & 0xfff;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<std::uint8_t>(buffer >> bits));
+    }
+  }
+  // Leftover bits must be zero, so one value has one text.
+  if ((buffer & ((1u << bits) - 1)) != 0) {
+    return InvalidArgumentError("base32 text is not canonical");
   }
   return out;
 }

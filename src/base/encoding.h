@@ -1,4 +1,5 @@
-// Text encodings of bytes: lower-case hex and RFC 4648 base64 (standard alphabet, padded).
+// Text encodings of bytes: lower-case hex, RFC 4648 base64 (standard alphabet, padded) and
+// RFC 4648 base32 (standard alphabet; TOTP secrets in otpauth URIs).
 #pragma once
 
 #include <string>
@@ -16,5 +17,12 @@ Result<Bytes> HexDecode(std::string_view text);
 std::string Base64Encode(ByteView bytes);
 // Strict: padding required, no whitespace, no URL-safe characters.
 Result<Bytes> Base64Decode(std::string_view text);
+
+// Upper-case A-Z2-7; `padding` appends '=' to a multiple of 8 characters (otpauth URIs and
+// authenticator apps want it off).
+std::string Base32Encode(ByteView bytes, bool padding = true);
+// Accepts upper or lower case, with or without correct padding; rejects other characters
+// (whitespace included), impossible lengths and non-canonical trailing bits.
+Result<Bytes> Base32Decode(std::string_view text);
 
 }  // namespace hokan

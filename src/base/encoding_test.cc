@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <string>
 
 #include "testing/status_matchers.h"
@@ -142,6 +143,80 @@ TEST(Base64, RejectsNonCanonicalPaddingBits) {
 TEST(Base64, RejectsMissingPadding) {
   EXPECT_THAT(Base64Decode("Zg"), StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(Base64Decode("Zm8"), StatusIs(StatusCode::kInvalidArgument));
+}
+
+// RFC 4648 section 10.
+constexpr Vector kRfc4648Base32Vectors[] = {
+    {"", ""},
+    {"f", "MY======"},
+    {"fo", "MZXQ===="},
+    {"foo", "MZXW6==="},
+    {"foob", "MZXW6YQ="},
+    {"fooba", "MZXW6YTB"},
+    {"foobar", "MZXW6YTBOI======"},
+};
+
+TEST(Base32, EncodesRfc4648Vectors) {
+  for (const Vector& v : kRfc4648Base32Vectors) {
+    SCOPED_TRACE(v.plain);
+    EXPECT_EQ(Base32Encode(AsBytes(v.plain)), v.encoded);
+    std::string unpadded(v.encoded);
+    unpadded.erase(unpadded.find_last_not_of('=') + 1);
+    if (unpadded == "=") unpadded.clear();
+    EXPECT_EQ(Base32Encode(AsBytes(v.plain), /*padding=*/false), unpadded);
+  }
+}
+
+TEST(Base32, DecodesRfc4648VectorsPaddedOrNotInEitherCase) {
+  for (const Vector& v : kRfc4648Base32Vectors) {
+    SCOPED_TRACE(v.encoded);
+    std::string text(v.encoded);
+    auto decoded = Base32Decode(text);
+    ASSERT_OK(decoded);
+    EXPECT_EQ(ToString(*decoded), v.plain);
+    const std::size_t end = text.find('=');
+    if (end != std::string::npos) text.erase(end);
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    decoded = Base32Decode(text);
+    ASSERT_OK(decoded);
+    EXPECT_EQ(ToString(*decoded), v.plain);
+  }
+}
+
+// The RFC 6238 test key, as authenticator apps are given it.
+TEST(Base32, EncodesTheTotpTestKey) {
+  EXPECT_EQ(Base32Encode(AsBytes("12345678901234567890"), /*padding=*/false),
+            "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+}
+
+TEST(Base32, RoundTripsEveryLengthAndByte) {
+  Bytes data;
+  for (int i = 0; i < 300; ++i) {
+    for (const bool padding : {true, false}) {
+      auto decoded = Base32Decode(Base32Encode(data, padding));
+      ASSERT_OK(decoded);
+      ASSERT_EQ(*decoded, data) << "length " << data.size();
+    }
+    data.push_back(static_cast<std::uint8_t>(i * 97 + 13));
+  }
+}
+
+TEST(Base32, RejectsHostileInput) {
+  for (const std::string_view bad :
+       {"M", "MZX", "MZXW6Y", "MY=====", "MY=======", "MY======MY======", "========", "M1======",
+        "MZ XW", "MZXW6YTB========", "MZ=XW6==", "mzxw6ytb\n", "MZXW6YT8"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THAT(Base32Decode(bad), StatusIs(StatusCode::kInvalidArgument));
+  }
+}
+
+// "f" is "MY": the second character carries 3 data bits and 2 zero bits. "MZ" would decode to
+// "f" too if its set low bits were ignored.
+TEST(Base32, RejectsNonCanonicalTrailingBits) {
+  for (const std::string_view bad : {"MZ", "MZ======", "MZXR", "MZXW7", "MZXW6YR"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THAT(Base32Decode(bad), StatusIs(StatusCode::kInvalidArgument));
+  }
 }
 
 }  // namespace

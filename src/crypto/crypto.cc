@@ -323,6 +323,22 @@ bool HmacSha256::Verify(ByteView message, ByteView tag) const {
 }
 
 // ---------------------------------------------------------------------------------------------
+// HMAC-SHA1 (RFC 2104), for TOTP. A handful of calls per login, so OpenSSL's one-shot EVP_Q_mac
+// is fast enough and there is no key state to keep.
+
+Sha1Digest HmacSha1(ByteView key, ByteView message) {
+  char digest_name[] = "SHA1";
+  Sha1Digest mac;
+  std::size_t length = 0;
+  CheckOpenssl(
+      EVP_Q_mac(nullptr, "HMAC", nullptr, digest_name, nullptr, DataOrEmpty(key), key.size(),
+                DataOrEmpty(message), message.size(), mac.data(), mac.size(), &length) != nullptr &&
+          length == mac.size(),
+      "HMAC-SHA1");
+  return mac;
+}
+
+// ---------------------------------------------------------------------------------------------
 // HKDF-SHA256 (RFC 5869).
 
 SecretBytes HkdfSha256(ByteView key, std::string_view salt, std::string_view info,

@@ -14,6 +14,7 @@
 namespace hokan {
 
 using Sha256Digest = std::array<std::uint8_t, 32>;
+using Sha1Digest = std::array<std::uint8_t, 20>;
 
 Sha256Digest Sha256(ByteView data);
 
@@ -83,6 +84,10 @@ class HmacSha256 {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// HMAC-SHA1 (RFC 2104), one-shot. Only for TOTP (RFC 6238), whose authenticator apps expect
+// it; SHA-1's collision weakness does not affect HMAC. Use HmacSha256 for anything else.
+Sha1Digest HmacSha1(ByteView key, ByteView message);
 
 // HKDF-SHA256 (RFC 5869): `length` bytes from `key` for the purpose named by `info`.
 SecretBytes HkdfSha256(ByteView key, std::string_view salt, std::string_view info,

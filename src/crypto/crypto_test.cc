@@ -305,6 +305,43 @@ TEST(HmacSha256, ConcurrentMacsAgree) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// HMAC-SHA1 (TOTP).
+
+TEST(HmacSha1, Rfc2202Vectors) {
+  struct Case {
+    std::string name;
+    Bytes key;
+    Bytes data;
+    std::string mac_hex;
+  };
+  const std::vector<Case> cases = {
+      {"1", Bytes(20, 0x0b), ToBytes("Hi There"), "b617318655057264e28bc0b6fb378c8ef146be00"},
+      {"2", ToBytes("Jefe"), ToBytes("what do ya want for nothing?"),
+       "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"},
+      {"3", Bytes(20, 0xaa), Bytes(50, 0xdd), "125d7342b9ac11cd91a39af48aa17b4f63f175d3"},
+      {"4", Hex("0102030405060708090a0b0c0d0e0f10111213141516171819"), Bytes(50, 0xcd),
+       "4c9007f4026250c6bc8414f9bf50c86c2d7235da"},
+      {"5", Bytes(20, 0x0c), ToBytes("Test With Truncation"),
+       "4c1a03424b55e07fe7f27be1d58bb9324a9a5a04"},
+      {"6 (key longer than a block)", Bytes(80, 0xaa),
+       ToBytes("Test Using Larger Than Block-Size Key - Hash Key First"),
+       "aa4ae5e15272d00e95705637ce8a3b55ed402112"},
+      {"7 (key and data longer than a block)", Bytes(80, 0xaa),
+       ToBytes("Test Using Larger Than Block-Size Key and Larger Than One Block-Size Data"),
+       "e8e99d0f45237d786d6bbaa7965c7808bbff1a91"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE("RFC 2202 test case " + c.name);
+    EXPECT_EQ(HexOf(HmacSha1(c.key, c.data)), c.mac_hex);
+  }
+}
+
+TEST(HmacSha1, EmptyKeyAndMessage) {
+  // HMAC-SHA1("", "") from any reference implementation.
+  EXPECT_EQ(HexOf(HmacSha1({}, {})), "fbdb1d1b18aa6c08324b7d64b71fb76370690e1d");
+}
+
+// ---------------------------------------------------------------------------------------------
 // HKDF-SHA256.
 
 TEST(HkdfSha256, Rfc5869TestCase1) {
