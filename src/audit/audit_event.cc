@@ -16,6 +16,13 @@ std::string EncodeAuditEntry(std::uint64_t seq, const std::string& time, const A
   j["outcome"] = e.outcome;
   if (!e.reason.empty()) j["reason"] = e.reason;
   if (!e.source.empty()) j["source"] = e.source;
+  if (!e.role.empty()) j["role"] = e.role;
+  if (!e.session.empty()) j["session"] = e.session;
+  if (!e.rule.empty()) j["rule"] = e.rule;
+  if (!e.request_id.empty()) j["request_id"] = e.request_id;
+  if (e.break_glass) j["break_glass"] = true;
+  if (e.maintenance) j["maintenance"] = true;
+  if (e.review) j["review"] = true;
   if (!e.detail.empty()) {
     nlohmann::ordered_json d = nlohmann::ordered_json::object();
     for (const auto& [k, v] : e.detail) d[k] = v;
@@ -43,6 +50,13 @@ Result<DecodedAuditEntry> DecodeAuditEntry(std::string_view text) {
     out.event.version = j.value("version", std::int64_t{0});
     out.event.reason = j.value("reason", "");
     out.event.source = j.value("source", "");
+    out.event.role = j.value("role", "");
+    out.event.session = j.value("session", "");
+    out.event.rule = j.value("rule", "");
+    out.event.request_id = j.value("request_id", "");
+    out.event.break_glass = j.value("break_glass", false);
+    out.event.maintenance = j.value("maintenance", false);
+    out.event.review = j.value("review", false);
     if (j.contains("detail")) {
       for (const auto& [k, v] : j.at("detail").items()) {
         out.event.detail.emplace_back(k, v.get<std::string>());

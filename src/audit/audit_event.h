@@ -19,7 +19,15 @@ struct AuditEvent {
   std::int64_t version = 0;         // 0: none.
   std::string outcome = "success";  // success | denied | error | not_found
   std::string reason;  // Why (entered-in-error, break-glass, export); never clinical content.
-  std::string source;  // "cli", "api", client address.
+  std::string source;  // "cli", or the API client's address.
+  // Over the API (empty/false on the command line):
+  std::string role;          // The role the policy decision used ("physician").
+  std::string session;       // Public id of the session or API token (never the token).
+  std::string rule;          // The policy rule that allowed or denied the action.
+  std::string request_id;    // The HTTP request id (X-Request-Id).
+  bool break_glass = false;  // Allowed only by an emergency declaration (G-6.10).
+  bool maintenance = false;  // The actor is a maintenance account (G-6.8-C4).
+  bool review = false;       // To be reviewed: break-glass, or a vip patient's records.
   // Extra facts (content hash, counts), as ordered key/value strings.
   std::vector<std::pair<std::string, std::string>> detail;
 };

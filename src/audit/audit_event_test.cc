@@ -30,6 +30,38 @@ TEST(AuditEvent, EncodesFieldsInFixedOrderAndRoundTrips) {
   EXPECT_EQ(d->event.detail, e.detail);
 }
 
+// G-6.5-C7, G-6.10: over the API an entry also carries the role, the session, the policy
+// rule that decided, the request id, and the break-glass / maintenance / review flags.
+TEST(AuditEvent, ApiFieldsEncodeAfterSourceAndRoundTrip) {
+  AuditEvent e{.actor = "user:dr-a",
+               .action = "record.read",
+               .patient = "P1",
+               .outcome = "success",
+               .source = "10.0.0.7",
+               .role = "physician",
+               .session = "s1",
+               .rule = "allow:break-glass:bg-1",
+               .request_id = "rq",
+               .break_glass = true,
+               .maintenance = true,
+               .review = true};
+  const std::string text = EncodeAuditEntry(3, "t", e);
+  EXPECT_EQ(text,
+            "{\"seq\":3,\"time\":\"t\",\"actor\":\"user:dr-a\",\"action\":\"record.read\","
+            "\"patient\":\"P1\",\"outcome\":\"success\",\"source\":\"10.0.0.7\",\"role\":"
+            "\"physician\",\"session\":\"s1\",\"rule\":\"allow:break-glass:bg-1\","
+            "\"request_id\":\"rq\",\"break_glass\":true,\"maintenance\":true,\"review\":true}");
+  Result<DecodedAuditEntry> d = DecodeAuditEntry(text);
+  ASSERT_OK(d);
+  EXPECT_EQ(d->event.role, "physician");
+  EXPECT_EQ(d->event.session, "s1");
+  EXPECT_EQ(d->event.rule, "allow:break-glass:bg-1");
+  EXPECT_EQ(d->event.request_id, "rq");
+  EXPECT_TRUE(d->event.break_glass);
+  EXPECT_TRUE(d->event.maintenance);
+  EXPECT_TRUE(d->event.review);
+}
+
 TEST(AuditEvent, EmptyOptionalFieldsAreLeftOut) {
   const std::string text =
       EncodeAuditEntry(0, "t", AuditEvent{.actor = "a", .action = "store.init"});

@@ -2,6 +2,7 @@
 
 #include "base/encoding.h"
 #include "base/time.h"
+#include "crypto/x509.h"
 #include "store/atomic_write.h"
 #include "store/key_file.h"
 
@@ -48,6 +49,17 @@ Result<std::string> ReadMeta(Database& db, const std::string& key) {
   return v;
 }
 
+// The API's facts about the actor go into every entry it causes.
+void Stamp(const Actor& actor, AuditEvent& e) {
+  e.role = actor.role;
+  e.session = actor.session;
+  e.rule = actor.rule;
+  e.request_id = actor.request_id;
+  e.break_glass = actor.break_glass;
+  e.maintenance = actor.maintenance;
+  e.review = actor.review;
+}
+
 }  // namespace
 
 Archive::Archive(Config config) : config_(std::move(config)) {}
@@ -78,6 +90,7 @@ Result<InitResult> Archive::Init(Env& env, const std::string& dir, const Actor& 
   }
 
   Config config;
+  if (options.configure) options.configure(config);
   HK_ASSIGN_OR_RETURN(config.store_id, RandomHexId(16));
   const std::string keys = JoinPath(dir, "keys");
   HK_RETURN_IF_ERROR(fs.CreateDir(keys));
@@ -94,6 +107,17 @@ Result<InitResult> Archive::Init(Env& env, const std::string& dir, const Actor& 
   }
   HK_RETURN_IF_ERROR(
       WriteNewFileDurably(fs, keys, "audit-signing.pub.pem", AsBytes(signer.PublicPem())));
+  // A self-signed TLS pair for first use of `hokan serve`; replace it with the CA's.
+  {
+    HK_ASSIGN_OR_RETURN(CertificateAndKey tls,
+                        MakeCertificate({.common_name = "localhost",
+                                         .dns_names = {"localhost"},
+                                         .ip_addresses = {"127.0.0.1", "::1"}}));
+    HK_RETURN_IF_ERROR(WriteNewFileDurably(fs, keys, "tls.crt", AsBytes(tls.cert_pem)));
+    Status st = WriteNewFileDurably(fs, keys, "tls.key", AsBytes(tls.key_pem));
+    SecureZero({reinterpret_cast<std::uint8_t*>(tls.key_pem.data()), tls.key_pem.size()});
+    HK_RETURN_IF_ERROR(st);
+  }
 
   InitResult result;
   result.store_id = config.store_id;
@@ -129,6 +153,7 @@ Result<InitResult> Archive::Init(Env& env, const std::string& dir, const Actor& 
 
   HK_ASSIGN_OR_RETURN(std::unique_ptr<Archive> archive, Open(env, dir, options));
   AuditEvent e{.actor = actor.id, .action = "store.init", .source = actor.source};
+  Stamp(actor, e);
   e.detail = {{"store_id", config.store_id}, {"kek_id", result.kek_id}};
   HK_RETURN_IF_ERROR(archive->audit().Append(e).error());
   HK_RETURN_IF_ERROR(archive->WriteCheckpoint(actor).error());
@@ -203,12 +228,18 @@ Result<std::unique_ptr<Archive>> Archive::Open(Env& env, const std::string& dir,
 
   a->blobs_ = std::make_unique<FileBlobStore>(env.fs, JoinPath(dir, "blobs"), options.sync);
   const SecretBytes mac_key = AuditMacKey(kek);
+  a->dir_ = dir;
+  a->key_root_ = HkdfSha256(kek.view(), "hokan", "service keys v1", 32);
   a->audit_ = std::make_unique<AuditLog>(env, *a->db_, mac_key.view(), std::move(*signer),
                                          "hokan/" + config.store_id);
   a->records_ =
       std::make_unique<RecordStore>(env, *a->db_, *a->blobs_, std::move(kek), config.store_id,
                                     StoreOptions{.max_content_bytes = config.max_content_bytes});
   return a;
+}
+
+SecretBytes Archive::DeriveKey(std::string_view purpose) const {
+  return HkdfSha256(key_root_.view(), "hokan", purpose, 32);
 }
 
 Result<PutResult> Archive::PutRecord(const Actor& actor, const PutRequest& request) {
@@ -222,6 +253,7 @@ Result<PutResult> Archive::PutRecord(const Actor& actor, const PutRequest& reque
                  .record = nv.record_id,
                  .version = nv.version,
                  .source = actor.source};
+    Stamp(actor, e);
     e.detail = {{"type", nv.record_type},
                 {"sha256", nv.sha256},
                 {"size", std::to_string(nv.size)},
@@ -238,6 +270,7 @@ Result<ReadResult> Archive::ReadRecord(const Actor& actor, const std::string& re
                .record = record_id,
                .version = version,
                .source = actor.source};
+  Stamp(actor, e);
   Result<VersionInfo> info = records_->GetVersionInfo(record_id, version);
   Result<Bytes> content = info ? records_->ReadContent(*info) : Result<Bytes>(info.error());
   if (!content) {
@@ -269,6 +302,7 @@ Result<RecordHistory> Archive::History(const Actor& actor, const std::string& re
                .patient = h.patient_id,
                .record = record_id,
                .source = actor.source};
+  Stamp(actor, e);
   HK_RETURN_IF_ERROR(audit_->Append(e).error());
   return h;
 }
@@ -283,6 +317,7 @@ Result<RecordState> Archive::MarkEnteredInError(const Actor& actor, const std::s
                      .record = record_id,
                      .reason = s.reason,
                      .source = actor.source};
+        Stamp(actor, e);
         return audit_->AppendIn(db, e);
       });
 }
@@ -363,6 +398,7 @@ Result<VerifySummary> Archive::Verify(const Actor& actor, VerifySink& sink) {
                .action = "store.verify",
                .outcome = summary.ok() ? "success" : "error",
                .source = actor.source};
+  Stamp(actor, e);
   e.detail = {{"versions", std::to_string(summary.versions)},
               {"damaged", std::to_string(summary.damage)},
               {"warnings", std::to_string(summary.warnings)}};
@@ -380,6 +416,7 @@ Result<VerifySummary> Archive::VerifyAudit(const Actor& actor, VerifySink& sink)
                .action = "audit.verify",
                .outcome = summary.ok() ? "success" : "error",
                .source = actor.source};
+  Stamp(actor, e);
   e.detail = {{"entries", std::to_string(summary.audit.entries)},
               {"damaged", std::to_string(summary.damage)}};
   (void)audit_->Append(e);
@@ -389,6 +426,7 @@ Result<VerifySummary> Archive::VerifyAudit(const Actor& actor, VerifySink& sink)
 Result<InclusionProofResult> Archive::ProveInclusion(const Actor& actor, std::uint64_t index) {
   HK_ASSIGN_OR_RETURN(InclusionProofResult r, audit_->ProveInclusion(index));
   AuditEvent e{.actor = actor.id, .action = "audit.proof", .source = actor.source};
+  Stamp(actor, e);
   e.detail = {{"inclusion", std::to_string(index)}, {"tree_size", std::to_string(r.tree_size)}};
   HK_RETURN_IF_ERROR(audit_->Append(e).error());
   return r;
@@ -398,12 +436,20 @@ Result<ConsistencyProofResult> Archive::ProveConsistency(const Actor& actor, std
                                                          std::uint64_t b) {
   HK_ASSIGN_OR_RETURN(ConsistencyProofResult r, audit_->ProveConsistency(a, b));
   AuditEvent e{.actor = actor.id, .action = "audit.proof", .source = actor.source};
+  Stamp(actor, e);
   e.detail = {{"consistency", std::to_string(a) + ".." + std::to_string(b)}};
   HK_RETURN_IF_ERROR(audit_->Append(e).error());
   return r;
 }
 
-Result<Checkpoint> Archive::WriteCheckpoint(const Actor& /*actor*/) {
+Result<Checkpoint> Archive::WriteCheckpoint(const Actor& actor) {
+  // Over the API a checkpoint is a request like any other: its entry comes first, so the
+  // checkpoint covers it. Internal checkpoints (init, end of a command) add no entry.
+  if (!actor.request_id.empty()) {
+    AuditEvent e{.actor = actor.id, .action = "audit.checkpoint", .source = actor.source};
+    Stamp(actor, e);
+    HK_RETURN_IF_ERROR(audit_->Append(e).error());
+  }
   return audit_->WriteCheckpoint();
 }
 
@@ -411,6 +457,7 @@ Status Archive::ReadAudit(const Actor& actor, std::string_view purpose, std::uin
                           std::uint64_t limit,
                           const std::function<Status(std::uint64_t, std::string_view)>& fn) {
   AuditEvent e{.actor = actor.id, .action = "audit.read", .source = actor.source};
+  Stamp(actor, e);
   e.detail = {{"purpose", std::string(purpose)}, {"from", std::to_string(from)}};
   HK_RETURN_IF_ERROR(audit_->Append(e).error());
   return audit_->ForEach(from, limit, fn);
@@ -421,6 +468,7 @@ Result<std::uint64_t> Archive::AuditSize() { return audit_->Size(); }
 Result<std::vector<std::string>> Archive::Sweep(const Actor& actor, std::chrono::seconds min_age) {
   HK_ASSIGN_OR_RETURN(std::vector<std::string> removed, records_->SweepOrphans(min_age));
   AuditEvent e{.actor = actor.id, .action = "store.sweep", .source = actor.source};
+  Stamp(actor, e);
   e.detail = {{"removed_orphans", std::to_string(removed.size())}};
   HK_RETURN_IF_ERROR(audit_->Append(e).error());
   return removed;

@@ -32,7 +32,16 @@ namespace hokan {
 // Who is acting, and from where. Local command-line use is "local:<os user>".
 struct Actor {
   std::string id;
-  std::string source;  // "cli", "api", a client address
+  std::string source;  // "cli", or the API client's address.
+  // Set by the API layer after authentication and the policy decision; copied into every
+  // audit entry the action writes (docs/formats/audit-log.md).
+  std::string role;
+  std::string session;
+  std::string rule;
+  std::string request_id;
+  bool break_glass = false;
+  bool maintenance = false;
+  bool review = false;  // List the access for review (break-glass, vip).
 };
 
 struct ArchiveOptions {
@@ -40,6 +49,9 @@ struct ArchiveOptions {
   std::string sqlite_vfs;
   // Durable commits and blob fsyncs. Only benchmarks that measure something else turn it off.
   bool sync = true;
+  // Init only: adjusts the configuration before it is written (the demo turns two-factor
+  // login off for its own store).
+  std::function<void(Config&)> configure;
 };
 
 struct InitResult {
@@ -108,6 +120,10 @@ class Archive {
   Status CheckpointIfDue();
 
   const Config& config() const { return config_; }
+  const std::string& dir() const { return dir_; }
+  // A key for another part of the service (identity rows, care rows), derived from the KEK
+  // with HKDF under `purpose`.
+  SecretBytes DeriveKey(std::string_view purpose) const;
   RecordStore& records() { return *records_; }
   AuditLog& audit() { return *audit_; }
   MetadataDb& db() { return *db_; }
@@ -117,6 +133,8 @@ class Archive {
   Status CrossCheck(VerifySink& sink);
 
   const Config config_;
+  std::string dir_;
+  SecretBytes key_root_;
   std::unique_ptr<MetadataDb> db_;
   std::unique_ptr<FileBlobStore> blobs_;
   std::unique_ptr<RecordStore> records_;

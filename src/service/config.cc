@@ -22,6 +22,98 @@ Status CheckKnownKeys(const toml::table& table, const std::string& where,
   return OkStatus();
 }
 
+// A positive integer key (or, with `allow_zero`, non-negative) up to `max`.
+Status ReadCount(const toml::table& t, std::string_view section, std::string_view key,
+                 std::uint64_t max, bool allow_zero, const std::string& path, std::uint64_t& out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return OkStatus();
+  auto v = n->value<std::int64_t>();
+  if (!v || *v < (allow_zero ? 0 : 1) || static_cast<std::uint64_t>(*v) > max) {
+    return InvalidArgumentError(path + ": " + std::string(section) + "." + std::string(key) +
+                                " must be an integer from " + (allow_zero ? "0" : "1") + " to " +
+                                std::to_string(max) + " (line " +
+                                std::to_string(n->source().begin.line) + ")");
+  }
+  out = static_cast<std::uint64_t>(*v);
+  return OkStatus();
+}
+
+Status ReadBool(const toml::table& t, std::string_view section, std::string_view key,
+                const std::string& path, bool& out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return OkStatus();
+  auto v = n->value<bool>();
+  if (!v) {
+    return InvalidArgumentError(path + ": " + std::string(section) + "." + std::string(key) +
+                                " must be true or false");
+  }
+  out = *v;
+  return OkStatus();
+}
+
+Status ParseServer(const toml::table& t, const std::string& path, ServerConfig& c) {
+  HK_RETURN_IF_ERROR(CheckKnownKeys(
+      t, "server.",
+      {"listen_address", "port", "tls_cert_file", "tls_key_file", "allow_tls12", "client_ca_file",
+       "require_client_cert", "io_threads", "worker_threads", "max_connections", "max_header_bytes",
+       "handshake_timeout_seconds", "header_timeout_seconds", "body_timeout_seconds",
+       "idle_timeout_seconds", "shutdown_grace_seconds"},
+      path));
+  if (auto v = t["listen_address"].value<std::string>()) c.listen_address = *v;
+  if (auto v = t["tls_cert_file"].value<std::string>()) c.tls_cert_file = *v;
+  if (auto v = t["tls_key_file"].value<std::string>()) c.tls_key_file = *v;
+  if (auto v = t["client_ca_file"].value<std::string>()) c.client_ca_file = *v;
+  HK_RETURN_IF_ERROR(ReadBool(t, "server", "allow_tls12", path, c.allow_tls12));
+  HK_RETURN_IF_ERROR(ReadBool(t, "server", "require_client_cert", path, c.require_client_cert));
+  HK_RETURN_IF_ERROR(ReadCount(t, "server", "port", 65535, true, path, c.port));
+  HK_RETURN_IF_ERROR(ReadCount(t, "server", "io_threads", 256, true, path, c.io_threads));
+  HK_RETURN_IF_ERROR(ReadCount(t, "server", "worker_threads", 1024, false, path, c.worker_threads));
+  HK_RETURN_IF_ERROR(
+      ReadCount(t, "server", "max_connections", 100000, false, path, c.max_connections));
+  HK_RETURN_IF_ERROR(
+      ReadCount(t, "server", "max_header_bytes", 1 << 20, false, path, c.max_header_bytes));
+  for (auto [key, field] : {std::pair{"handshake_timeout_seconds", &c.handshake_timeout_seconds},
+                            std::pair{"header_timeout_seconds", &c.header_timeout_seconds},
+                            std::pair{"body_timeout_seconds", &c.body_timeout_seconds},
+                            std::pair{"idle_timeout_seconds", &c.idle_timeout_seconds},
+                            std::pair{"shutdown_grace_seconds", &c.shutdown_grace_seconds}}) {
+    HK_RETURN_IF_ERROR(ReadCount(t, "server", key, 86400, false, path, *field));
+  }
+  if (c.require_client_cert && c.client_ca_file.empty()) {
+    return InvalidArgumentError(path + ": server.require_client_cert needs server.client_ca_file");
+  }
+  return OkStatus();
+}
+
+Status ParseIdentity(const toml::table& t, const std::string& path, IdentityConfig& c) {
+  HK_RETURN_IF_ERROR(
+      CheckKnownKeys(t, "identity.",
+                     {"require_two_factor", "session_idle_minutes", "session_lifetime_hours",
+                      "failures_before_delay", "failures_before_lockout", "lockout_minutes",
+                      "reauthenticate_minutes"},
+                     path));
+  HK_RETURN_IF_ERROR(ReadBool(t, "identity", "require_two_factor", path, c.require_two_factor));
+  // G-6.5-C12-ish upper bounds: a session may not idle longer than an hour.
+  HK_RETURN_IF_ERROR(
+      ReadCount(t, "identity", "session_idle_minutes", 60, false, path, c.session_idle_minutes));
+  HK_RETURN_IF_ERROR(ReadCount(t, "identity", "session_lifetime_hours", 24, false, path,
+                               c.session_lifetime_hours));
+  HK_RETURN_IF_ERROR(
+      ReadCount(t, "identity", "failures_before_delay", 100, false, path, c.failures_before_delay));
+  HK_RETURN_IF_ERROR(ReadCount(t, "identity", "failures_before_lockout", 100, false, path,
+                               c.failures_before_lockout));
+  HK_RETURN_IF_ERROR(
+      ReadCount(t, "identity", "lockout_minutes", 24 * 60, false, path, c.lockout_minutes));
+  HK_RETURN_IF_ERROR(ReadCount(t, "identity", "reauthenticate_minutes", 60, false, path,
+                               c.reauthenticate_minutes));
+  if (c.failures_before_lockout < c.failures_before_delay) {
+    return InvalidArgumentError(path +
+                                ": identity.failures_before_lockout must not be below "
+                                "identity.failures_before_delay");
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<Config> ParseConfig(std::string_view text, const std::string& path) {
@@ -32,7 +124,8 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
     return InvalidArgumentError(path + ":" + std::to_string(err.source().begin.line) + ": " +
                                 std::string(err.description()));
   }
-  HK_RETURN_IF_ERROR(CheckKnownKeys(root, "", {"store", "keys", "audit"}, path));
+  HK_RETURN_IF_ERROR(
+      CheckKnownKeys(root, "", {"store", "keys", "audit", "server", "identity"}, path));
   Config c;
   auto table = [&](std::string_view name) -> const toml::table* {
     const toml::node* n = root.get(name);
@@ -64,6 +157,10 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
       }
       c.checkpoint_every_entries = static_cast<std::uint64_t>(*v);
     }
+  }
+  if (const toml::table* t = table("server")) HK_RETURN_IF_ERROR(ParseServer(*t, path, c.server));
+  if (const toml::table* t = table("identity")) {
+    HK_RETURN_IF_ERROR(ParseIdentity(*t, path, c.identity));
   }
   if (c.store_id.size() != 32) {
     return InvalidArgumentError(path + ": store.id is missing or malformed");
@@ -103,7 +200,96 @@ std::string RenderConfig(const Config& c) {
          "# A command that wrote audit entries signs a checkpoint at its end once at least this\n"
          "# many entries are not yet covered by one. 1 = after every command.\n"
          "checkpoint_every_entries = " +
-         std::to_string(c.checkpoint_every_entries) + "\n";
+         std::to_string(c.checkpoint_every_entries) +
+         "\n"
+         "\n"
+         "[server]\n"
+         "# `hokan serve`. HTTPS only; there is no plain-HTTP listener. Listening on loopback\n"
+         "# until you choose an address the clinical network reaches (\"0.0.0.0\" for all).\n"
+         "listen_address = \"" +
+         c.server.listen_address +
+         "\"\n"
+         "port = " +
+         std::to_string(c.server.port) +
+         "\n"
+         "# Certificate chain and key (PEM). `hokan init` made a self-signed pair for first use;\n"
+         "# replace them with your CA's. The key file must be mode 0600.\n"
+         "tls_cert_file = \"" +
+         c.server.tls_cert_file +
+         "\"\n"
+         "tls_key_file = \"" +
+         c.server.tls_key_file +
+         "\"\n"
+         "# TLS 1.3 only (G-6.11-C10). true adds TLS 1.2 with ECDHE + AES-GCM suites, for\n"
+         "# systems that cannot speak 1.3.\n"
+         "allow_tls12 = " +
+         (c.server.allow_tls12 ? "true" : "false") +
+         "\n"
+         "# CA (PEM) that issues client certificates for systems (mTLS); empty: not asked for.\n"
+         "client_ca_file = \"" +
+         c.server.client_ca_file +
+         "\"\n"
+         "# With a client CA: refuse every connection without a valid client certificate.\n"
+         "require_client_cert = " +
+         (c.server.require_client_cert ? "true" : "false") +
+         "\n"
+         "# Threads for network I/O (0: one per core) and for requests (they may wait on disk).\n"
+         "io_threads = " +
+         std::to_string(c.server.io_threads) +
+         "\n"
+         "worker_threads = " +
+         std::to_string(c.server.worker_threads) +
+         "\n"
+         "# Limits against overload and slow clients (docs/configuration.md).\n"
+         "max_connections = " +
+         std::to_string(c.server.max_connections) +
+         "\n"
+         "max_header_bytes = " +
+         std::to_string(c.server.max_header_bytes) +
+         "\n"
+         "handshake_timeout_seconds = " +
+         std::to_string(c.server.handshake_timeout_seconds) +
+         "\n"
+         "header_timeout_seconds = " +
+         std::to_string(c.server.header_timeout_seconds) +
+         "\n"
+         "body_timeout_seconds = " +
+         std::to_string(c.server.body_timeout_seconds) +
+         "\n"
+         "idle_timeout_seconds = " +
+         std::to_string(c.server.idle_timeout_seconds) +
+         "\n"
+         "# On SIGTERM, requests in flight get this long to finish.\n"
+         "shutdown_grace_seconds = " +
+         std::to_string(c.server.shutdown_grace_seconds) +
+         "\n"
+         "\n"
+         "[identity]\n"
+         "# Two-factor login (G-6.5-C13): users without a second factor may only enrol one.\n"
+         "require_two_factor = " +
+         (c.identity.require_two_factor ? "true" : "false") +
+         "\n"
+         "# Sessions lock after this idle time and end this long after login.\n"
+         "session_idle_minutes = " +
+         std::to_string(c.identity.session_idle_minutes) +
+         "\n"
+         "session_lifetime_hours = " +
+         std::to_string(c.identity.session_lifetime_hours) +
+         "\n"
+         "# After this many failed logins each further attempt waits (1 s, doubling); after\n"
+         "# failures_before_lockout the login id is locked for lockout_minutes (G-6.5-D4).\n"
+         "failures_before_delay = " +
+         std::to_string(c.identity.failures_before_delay) +
+         "\n"
+         "failures_before_lockout = " +
+         std::to_string(c.identity.failures_before_lockout) +
+         "\n"
+         "lockout_minutes = " +
+         std::to_string(c.identity.lockout_minutes) +
+         "\n"
+         "# User administration and API tokens need the password entered this recently.\n"
+         "reauthenticate_minutes = " +
+         std::to_string(c.identity.reauthenticate_minutes) + "\n";
 }
 
 }  // namespace hokan

@@ -10,6 +10,38 @@
 
 namespace hokan {
 
+// [server]: `hokan serve` (docs/configuration.md).
+struct ServerConfig {
+  std::string listen_address = "127.0.0.1";
+  std::uint64_t port = 8443;
+  std::string tls_cert_file = "keys/tls.crt";
+  std::string tls_key_file = "keys/tls.key";
+  bool allow_tls12 = false;
+  std::string client_ca_file;
+  bool require_client_cert = false;
+  std::uint64_t io_threads = 0;  // 0: one per core.
+  std::uint64_t worker_threads = 32;
+  std::uint64_t max_connections = 1024;
+  std::uint64_t max_header_bytes = 16 * 1024;
+  std::uint64_t handshake_timeout_seconds = 10;
+  std::uint64_t header_timeout_seconds = 10;
+  std::uint64_t body_timeout_seconds = 300;
+  std::uint64_t idle_timeout_seconds = 30;
+  std::uint64_t shutdown_grace_seconds = 30;
+};
+
+// [identity]: login rules (G-6.5-C13, G-6.5-D4).
+struct IdentityConfig {
+  bool require_two_factor = true;
+  std::uint64_t session_idle_minutes = 15;
+  std::uint64_t session_lifetime_hours = 12;
+  std::uint64_t failures_before_delay = 5;
+  std::uint64_t failures_before_lockout = 10;
+  std::uint64_t lockout_minutes = 15;
+  // Sensitive actions (user administration, tokens) need a password entered this recently.
+  std::uint64_t reauthenticate_minutes = 5;
+};
+
 struct Config {
   std::string store_id;
   std::uint64_t max_content_bytes = 64ull * 1024 * 1024;
@@ -17,6 +49,8 @@ struct Config {
   std::string audit_key_file = "keys/audit-signing.pem";
   // Sign a checkpoint at the end of a command once this many entries are uncovered.
   std::uint64_t checkpoint_every_entries = 1;
+  ServerConfig server;
+  IdentityConfig identity;
 };
 
 // kInvalidArgument naming the key and line for anything malformed or unknown.

@@ -454,6 +454,32 @@ Result<RecordHistory> RecordStore::History(const std::string& record_id) {
   return out;
 }
 
+Result<std::vector<RecordHistory>> RecordStore::RecordsOfPatient(const std::string& patient_id) {
+  HK_RETURN_IF_ERROR(ValidatePatientId(patient_id));
+  std::vector<RecordHistory> out;
+  HK_RETURN_IF_ERROR(db_.Read([&](Database& db) -> Status {
+    std::vector<std::string> ids;
+    {
+      HK_ASSIGN_OR_RETURN(Statement * s,
+                          db.Prepare("SELECT record_id FROM records WHERE patient_id = ?1 "
+                                     "ORDER BY created_at, record_id"));
+      s->Bind(1, patient_id);
+      for (;;) {
+        HK_ASSIGN_OR_RETURN(const bool row, s->Step());
+        if (!row) break;
+        ids.push_back(s->ColumnText(0));
+      }
+    }
+    out.reserve(ids.size());
+    for (const std::string& id : ids) {
+      HK_ASSIGN_OR_RETURN(RecordHistory h, HistoryIn(db, id));
+      out.push_back(std::move(h));
+    }
+    return OkStatus();
+  }));
+  return out;
+}
+
 Result<RecordState> RecordStore::MarkEnteredInError(const std::string& record_id,
                                                     const std::string& reason,
                                                     const std::string& actor,

@@ -112,6 +112,8 @@ class RecordStore {
   // or does not match.
   Result<Bytes> ReadContent(const VersionInfo& info);
   Result<RecordHistory> History(const std::string& record_id);
+  // Every record of a patient, oldest first, each with its versions and states.
+  Result<std::vector<RecordHistory>> RecordsOfPatient(const std::string& patient_id);
 
   // Adds the state "entered-in-error". kFailedPrecondition if it already is.
   Result<RecordState> MarkEnteredInError(const std::string& record_id, const std::string& reason,

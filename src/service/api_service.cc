@@ -1,0 +1,1035 @@
+#include "service/api_service.h"
+
+#include <array>
+
+#include "base/time.h"
+#include "identity/identity_store.h"
+#include "policy/break_glass.h"
+#include "policy/role.h"
+#include "store/key_file.h"
+
+namespace hokan {
+namespace {
+
+constexpr std::string_view kCookieName = "hokan_session";
+constexpr std::size_t kMaxAuditScan = 10000;
+
+// The role a "matrix:<role>:..." rule names; empty for other rules.
+std::string RoleOfRule(std::string_view rule) {
+  if (rule.rfind("matrix:", 0) != 0) return "";
+  rule.remove_prefix(7);
+  return std::string(rule.substr(0, rule.find(':')));
+}
+
+Subject SubjectOf(const Principal& p) {
+  Subject s;
+  s.user_id = p.user.id;
+  s.roles = p.user.roles;
+  s.department = p.user.department;
+  s.maintenance = p.user.kind == UserKind::kMaintenance;
+  s.expires_at = p.user.expires_at;
+  s.restricted_session = p.session && p.session->restricted;
+  s.via_token = p.via_token;
+  s.token_scopes = p.scopes;
+  return s;
+}
+
+// The login id as it may appear in the log: a well-formed user id, else a placeholder (a
+// password typed into the user field must not end up in the audit log).
+std::string LoggableLoginId(std::string_view id) {
+  std::string lower(id);
+  for (char& c : lower) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  if (ValidateUserId(lower).ok()) return "user:" + lower;
+  return "user:(malformed id)";
+}
+
+std::string Truncate(std::string_view s, std::size_t n) {
+  return std::string(s.substr(0, std::min(s.size(), n)));
+}
+
+AuditEvent RequestEvent(const RequestContext& ctx, std::string_view action) {
+  AuditEvent e;
+  e.actor = "anonymous";
+  e.action = std::string(action);
+  e.source = ctx.client_address;
+  e.request_id = ctx.request_id;
+  return e;
+}
+
+std::string OutcomeFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kNotFound:
+      return "not_found";
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kFailedPrecondition:
+      return "invalid";
+    case StatusCode::kUnauthenticated:
+      return "unauthenticated";
+    case StatusCode::kPermissionDenied:
+      return "denied";
+    case StatusCode::kOk:
+      return "success";
+    case StatusCode::kUnavailable:
+    case StatusCode::kDataLoss:
+    case StatusCode::kInternal:
+      return "error";
+  }
+  return "error";
+}
+
+AuditEvent EventOf(const Actor& a, std::string_view action) {
+  AuditEvent e;
+  e.actor = a.id;
+  e.action = std::string(action);
+  e.source = a.source;
+  e.role = a.role;
+  e.session = a.session;
+  e.rule = a.rule;
+  e.request_id = a.request_id;
+  e.break_glass = a.break_glass;
+  e.maintenance = a.maintenance;
+  e.review = a.review;
+  return e;
+}
+
+Status CheckRoles(const std::vector<std::string>& roles) {
+  for (const std::string& r : roles) HK_RETURN_IF_ERROR(ParseRole(r).error());
+  return OkStatus();
+}
+
+std::string JoinRoles(const std::vector<std::string>& roles) {
+  std::string out;
+  for (const std::string& r : roles) {
+    if (!out.empty()) out += ',';
+    out += r;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<TlsFiles> ServerTlsFiles(Env& env, const Archive& archive) {
+  const ServerConfig& c = archive.config().server;
+  auto resolve = [&](const std::string& p) {
+    return p.empty() || p[0] == '/' ? p : JoinPath(archive.dir(), p);
+  };
+  TlsFiles f{.cert = resolve(c.tls_cert_file),
+             .key = resolve(c.tls_key_file),
+             .client_ca = resolve(c.client_ca_file)};
+  for (const std::string* path : {&f.cert, &f.key}) {
+    Result<FileInfo> info = env.fs.Stat(*path);
+    if (!info) return NotFoundError("TLS file " + *path + " is missing ([server] in hokan.toml)");
+  }
+  HK_RETURN_IF_ERROR(CheckPrivateFile(env.fs, f.key));
+  return f;
+}
+
+struct ApiService::Allowed {
+  Principal principal;
+  Decision decision;
+  Actor actor;
+  Resource resource;
+};
+
+ApiService::ApiService(Archive& archive, Env& env) : archive_(archive), env_(env) {}
+ApiService::~ApiService() = default;
+
+Result<std::unique_ptr<ApiService>> ApiService::Open(Archive& archive, Env& env,
+                                                     const ApiServiceOptions& service_options) {
+  HK_RETURN_IF_ERROR(archive.db().WithWriteConnection([](Database& db) -> Status {
+    HK_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+    Status st = IdentityStore::CreateSchema(db);
+    if (st.ok()) st = CareStore::CreateSchema(db);
+    if (st.ok()) return db.Exec("COMMIT");
+    (void)db.Exec("ROLLBACK");
+    return st;
+  }));
+  std::unique_ptr<ApiService> api(new ApiService(archive, env));
+  const IdentityConfig& ic = archive.config().identity;
+  IdentityOptions options;
+  options.require_two_factor = ic.require_two_factor;
+  options.session_idle_timeout = std::chrono::minutes(ic.session_idle_minutes);
+  options.session_lifetime = std::chrono::hours(ic.session_lifetime_hours);
+  options.failures_before_delay = static_cast<int>(ic.failures_before_delay);
+  options.failures_before_lockout = static_cast<int>(ic.failures_before_lockout);
+  options.lockout = std::chrono::minutes(ic.lockout_minutes);
+  options.password_hash = service_options.password_hash;
+  const SecretBytes row_key = archive.DeriveKey("identity row mac v1");
+  const SecretBytes secret_key = archive.DeriveKey("identity secrets v1");
+  HK_ASSIGN_OR_RETURN(api->identity_, IdentityStore::Open(env, archive.db(), row_key.view(),
+                                                          secret_key.view(), options));
+  const SecretBytes care_key = archive.DeriveKey("care row mac v1");
+  api->care_ = std::make_unique<CareStore>(care_key.view());
+  return api;
+}
+
+TimePoint ApiService::Now() const { return env_.clock.Now(); }
+
+void ApiService::AuditAlone(AuditEvent e) {
+  // An entry that cannot be written is not silently dropped: the caller's answer is already
+  // a refusal, and the failure shows in the server log by its status code only.
+  (void)archive_.audit().Append(e);
+}
+
+Status ApiService::WriteAudited(const Actor& actor, std::string_view action,
+                                const std::string& target,
+                                const std::function<Status(Database&)>& change) {
+  AuditEvent e = EventOf(actor, action);
+  if (!target.empty()) e.detail.emplace_back("target", target);
+  Status st = archive_.db().committer().Run([&](Database& db) -> Status {
+    HK_RETURN_IF_ERROR(change(db));
+    return archive_.audit().AppendIn(db, e).error();
+  });
+  if (!st.ok()) {
+    e.outcome = OutcomeFor(st.code());
+    e.detail.emplace_back("error", std::string(StatusCodeName(st.code())));
+    AuditAlone(e);
+  }
+  return st;
+}
+
+Result<Principal> ApiService::Authenticate(const RequestContext& ctx) {
+  Principal p;
+  if (!ctx.bearer_token.empty()) {
+    Result<ResolvedApiToken> t = InternalError("not resolved");
+    HK_RETURN_IF_ERROR(archive_.db().committer().Run([&](Database& db) -> Status {
+      t = identity_->ResolveApiTokenIn(db, ctx.bearer_token);
+      return t.error();
+    }));
+    p.user = t->user;
+    p.credential_id = t->token.token_id;
+    p.via_token = true;
+    p.scopes = t->token.scopes;
+    return p;
+  }
+  if (!ctx.session_token.empty()) {
+    Result<ResolvedSession> s = InternalError("not resolved");
+    HK_RETURN_IF_ERROR(archive_.db().committer().Run([&](Database& db) -> Status {
+      s = identity_->ResolveSessionIn(db, ctx.session_token);
+      return s.error();
+    }));
+    p.user = s->user;
+    p.credential_id = s->session.id;
+    p.session = s->session;
+    return p;
+  }
+  if (!ctx.client_cert_sha256.empty()) {
+    Result<User> u = InternalError("not resolved");
+    HK_RETURN_IF_ERROR(archive_.db().Read([&](Database& db) -> Status {
+      u = identity_->UserForClientCert(db, ctx.client_cert_sha256);
+      return OkStatus();
+    }));
+    // A certificate alone identifies systems only; people log in with it as a second factor.
+    if (u && u->kind == UserKind::kSystem) {
+      p.user = *u;
+      p.credential_id = "cert:" + ctx.client_cert_sha256.substr(0, 16);
+      p.via_client_cert = true;
+      return p;
+    }
+  }
+  return UnauthenticatedError("authentication required: sign in or present an API token");
+}
+
+Result<ApiService::Allowed> ApiService::Authorize(const RequestContext& ctx,
+                                                  std::string_view action, Resource resource,
+                                                  const std::string& record_id, bool sensitive) {
+  AuditEvent refused = RequestEvent(ctx, action);
+  refused.patient = resource.patient_id;
+  refused.record = record_id;
+  Result<Principal> p = Authenticate(ctx);
+  if (!p) {
+    refused.outcome = OutcomeFor(p.error().code());
+    refused.detail = {{"method", ctx.method}, {"path", Truncate(ctx.path, 200)}};
+    AuditAlone(refused);
+    return p.error();
+  }
+  refused.actor = "user:" + p->user.id;
+  refused.session = p->credential_id;
+  refused.maintenance = p->user.kind == UserKind::kMaintenance;
+
+  const TimePoint now = Now();
+  Facts facts{.now = now};
+  if (!resource.patient_id.empty()) {
+    Status st = archive_.db().Read([&](Database& db) -> Status {
+      HK_ASSIGN_OR_RETURN(std::vector<StoredRelationship> rels,
+                          care_->RelationshipsOf(db, resource.patient_id));
+      facts.relationships.reserve(rels.size());
+      for (auto& r : rels) facts.relationships.push_back(std::move(r.relationship));
+      HK_ASSIGN_OR_RETURN(facts.grants, care_->GrantsOf(db, p->user.id, resource.patient_id));
+      HK_ASSIGN_OR_RETURN(resource.labels, care_->LabelsOf(db, resource.patient_id, record_id));
+      return OkStatus();
+    });
+    if (!st.ok()) {
+      refused.outcome = "error";
+      AuditAlone(refused);
+      return st;
+    }
+  }
+  Decision d = Decide(SubjectOf(*p), action, resource, facts);
+  refused.rule = d.rule;
+  refused.role = RoleOfRule(d.rule);
+  if (!d.allowed) {
+    refused.outcome = "denied";
+    AuditAlone(refused);
+    return PermissionDeniedError("not allowed: " + d.reason);
+  }
+  if (sensitive && p->session &&
+      !RecentlyAuthenticated(
+          *p->session, now,
+          std::chrono::minutes(archive_.config().identity.reauthenticate_minutes))) {
+    refused.outcome = "denied";
+    refused.rule = "deny:reauthentication-required";
+    AuditAlone(refused);
+    return UnauthenticatedError(
+        "this action needs your password again: POST /api/v1/session/reauthenticate");
+  }
+  Allowed a;
+  a.actor = Actor{.id = "user:" + p->user.id,
+                  .source = ctx.client_address,
+                  .role = RoleOfRule(d.rule),
+                  .session = p->credential_id,
+                  .rule = d.rule,
+                  .request_id = ctx.request_id,
+                  .break_glass = d.break_glass,
+                  .maintenance = p->user.kind == UserKind::kMaintenance,
+                  .review = d.review};
+  a.principal = std::move(*p);
+  a.decision = std::move(d);
+  a.resource = std::move(resource);
+  return a;
+}
+
+// --- public ------------------------------------------------------------------------------------
+
+Status ApiService::Health(const RequestContext& ctx) { return AuditPublic(ctx, "health.check"); }
+
+Status ApiService::AuditPublic(const RequestContext& ctx, std::string_view action) {
+  return archive_.audit().Append(RequestEvent(ctx, action)).error();
+}
+
+Status ApiService::RefuseAnonymous(const RequestContext& ctx, std::string_view action) {
+  if (!ctx.session_token.empty() || !ctx.bearer_token.empty() || !ctx.client_cert_sha256.empty()) {
+    return OkStatus();
+  }
+  AuditEvent e = RequestEvent(ctx, action);
+  e.outcome = "unauthenticated";
+  e.detail = {{"method", Truncate(ctx.method, 16)}, {"path", Truncate(ctx.path, 200)}};
+  AuditAlone(e);
+  return UnauthenticatedError("authentication required: sign in or present an API token");
+}
+
+void ApiService::AuditUnrouted(const RequestContext& ctx, int http_status) {
+  AuditEvent e = RequestEvent(ctx, "http.request");
+  e.outcome = http_status == 404 ? "not_found" : "invalid";
+  e.detail = {{"method", Truncate(ctx.method, 16)},
+              {"path", Truncate(ctx.path, 200)},
+              {"status", std::to_string(http_status)}};
+  AuditAlone(e);
+}
+
+Result<LoginResult> ApiService::Login(const RequestContext& ctx, const LoginRequest& request) {
+  LoginRequest req = request;
+  if (req.client_cert_fingerprint.empty()) req.client_cert_fingerprint = ctx.client_cert_sha256;
+  AuditEvent e = RequestEvent(ctx, "auth.login");
+  e.actor = LoggableLoginId(req.login_id);
+  HK_ASSIGN_OR_RETURN(
+      LoginOutcome out, identity_->Login(req, [&](Database& db, const LoginOutcome& o) -> Status {
+        switch (o.kind) {
+          case LoginOutcome::Kind::kOk:
+            e.outcome = "success";
+            e.session = o.session.id;
+            for (const Factor f : o.session.factors) {
+              e.detail.emplace_back("factor", std::string(FactorName(f)));
+            }
+            if (o.session.restricted) e.detail.emplace_back("restricted", "true");
+            break;
+          case LoginOutcome::Kind::kFailed:
+            e.outcome = "unauthenticated";
+            if (o.lockout_started) e.detail.emplace_back("lockout_started", "true");
+            break;
+          case LoginOutcome::Kind::kSecondFactorRequired:
+            e.outcome = "unauthenticated";
+            e.detail.emplace_back("result", "second_factor_required");
+            break;
+          case LoginOutcome::Kind::kLockedOut:
+            e.outcome = "denied";
+            e.rule = "deny:lockout";
+            e.detail.emplace_back("retry_after", std::to_string(o.retry_after.count()));
+            break;
+        }
+        return archive_.audit().AppendIn(db, e).error();
+      }));
+  LoginResult r;
+  if (out.kind == LoginOutcome::Kind::kOk) {
+    r.cookie = std::string(kCookieName) + "=" + out.session_token +
+               "; Path=/; Secure; HttpOnly; SameSite=Strict";
+  }
+  r.outcome = std::move(out);
+  return r;
+}
+
+Result<User> ApiService::Setup(const RequestContext& ctx, std::string_view setup_secret,
+                               const NewUser& admin) {
+  NewUser u = admin;
+  u.roles = {"admin"};  // Separation of duties: the first account administers, nothing else.
+  u.kind = UserKind::kPerson;
+  AuditEvent e = RequestEvent(ctx, "user.setup");
+  e.actor = LoggableLoginId(u.id);
+  e.detail = {{"target", "user:" + u.id}, {"roles", "admin"}};
+  Result<User> made = InternalError("not made");
+  Status st = archive_.db().committer().Run([&](Database& db) -> Status {
+    HK_RETURN_IF_ERROR(identity_->ConsumeSetupSecretIn(db, setup_secret));
+    made = identity_->CreateUserIn(db, u);
+    if (!made) return made.error();
+    return archive_.audit().AppendIn(db, e).error();
+  });
+  if (!st.ok()) {
+    e.outcome = OutcomeFor(st.code());
+    AuditAlone(e);
+    return st;
+  }
+  return made;
+}
+
+Status ApiService::SetPasswordWithCode(const RequestContext& ctx, std::string_view user_id,
+                                       std::string_view code, std::string_view new_password) {
+  AuditEvent e = RequestEvent(ctx, "user.password_set");
+  e.actor = LoggableLoginId(user_id);
+  e.detail = {{"proof", "reset_code"}};
+  Result<PasswordChange> changed =
+      identity_->SetPassword(user_id, new_password, PasswordProof::ResetCode(std::string(code)),
+                             [&](Database& db, const PasswordChange& c) -> Status {
+                               if (c.reset) {
+                                 e.detail.emplace_back("reset_id", c.reset->reset_id);
+                                 e.detail.emplace_back("verified_by", c.reset->verified_by);
+                               }
+                               return archive_.audit().AppendIn(db, e).error();
+                             });
+  if (!changed) {
+    e.outcome = OutcomeFor(changed.error().code());
+    AuditAlone(e);
+    return changed.error();
+  }
+  return OkStatus();
+}
+
+Result<std::string> ApiService::NewSetupSecret(const Actor& local) {
+  std::string secret;
+  HK_RETURN_IF_ERROR(WriteAudited(local, "user.setup_secret", "", [&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(secret, identity_->CreateSetupSecretIn(db));
+    return OkStatus();
+  }));
+  return secret;
+}
+
+// --- local bootstrap ---------------------------------------------------------------------------
+
+namespace {
+
+// 16 characters from letters, digits and symbols; the caller retries when the rules refuse
+// one (a rare keyboard run or repeat).
+Result<std::string> RandomPassword() {
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789#%+=@!?*";
+  std::array<std::uint8_t, 16> bytes{};
+  HK_RETURN_IF_ERROR(RandomBytes(bytes));
+  std::string out;
+  out.reserve(bytes.size() + 3);
+  for (const std::uint8_t b : bytes) out += kAlphabet[b % kAlphabet.size()];
+  // One of each class, whatever the draw.
+  out += kAlphabet[bytes[0] % 24];
+  out += kAlphabet[48 + bytes[1] % 8];
+  out += kAlphabet[56 + bytes[2] % 9];
+  return out;
+}
+
+}  // namespace
+
+Result<ApiService::LocalUser> ApiService::CreateLocalUser(const Actor& local, NewUser user) {
+  HK_RETURN_IF_ERROR(CheckRoles(user.roles));
+  LocalUser out;
+  for (int attempt = 0;; ++attempt) {
+    HK_ASSIGN_OR_RETURN(out.password, RandomPassword());
+    user.initial_password = out.password;
+    Status st = WriteAudited(local, "user.create", "user:" + user.id, [&](Database& db) -> Status {
+      HK_ASSIGN_OR_RETURN(out.user, identity_->CreateUserIn(db, user));
+      return OkStatus();
+    });
+    if (st.ok()) return out;
+    if (st.code() != StatusCode::kInvalidArgument || attempt >= 20) return st;
+  }
+}
+
+Result<StoredRelationship> ApiService::AddCareLocal(const Actor& local, const CareRelationship& r) {
+  StoredRelationship out;
+  const std::string who = r.user_id.empty() ? "department:" + r.department : "user:" + r.user_id;
+  HK_RETURN_IF_ERROR(WriteAudited(local, "care.add", who, [&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(out, care_->AddRelationshipIn(db, r, local.id, Now()));
+    return OkStatus();
+  }));
+  return out;
+}
+
+Status ApiService::SetLabelLocal(const Actor& local, const std::string& target,
+                                 const std::string& label) {
+  return WriteAudited(local, "record.label_set", target + " " + label, [&](Database& db) {
+    return care_->SetLabelIn(db, target, label, local.id, Now());
+  });
+}
+
+// --- self ----------------------------------------------------------------------------------------
+
+Status ApiService::Logout(const RequestContext& ctx) {
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionSelf, {}));
+  if (!a.principal.session) {
+    return InvalidArgumentError("logout ends a session; revoke API tokens instead");
+  }
+  return WriteAudited(a.actor, "auth.logout", "", [&](Database& db) -> Status {
+    return identity_->RevokeSessionIn(db, a.principal.session->id);
+  });
+}
+
+Result<WhoAmI> ApiService::Who(const RequestContext& ctx) {
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionSelf, {}));
+  HK_RETURN_IF_ERROR(archive_.audit().Append(EventOf(a.actor, "self.read")).error());
+  return WhoAmI{.user = a.principal.user,
+                .session = a.principal.session,
+                .via_token = a.principal.via_token,
+                .scopes = a.principal.scopes};
+}
+
+Status ApiService::Reauthenticate(const RequestContext& ctx, const LoginRequest& proof) {
+  AuditEvent e = RequestEvent(ctx, "auth.reauthenticate");
+  if (ctx.session_token.empty()) {
+    e.outcome = "unauthenticated";
+    AuditAlone(e);
+    return UnauthenticatedError("re-authentication needs a session");
+  }
+  LoginRequest req = proof;
+  if (req.client_cert_fingerprint.empty()) req.client_cert_fingerprint = ctx.client_cert_sha256;
+  HK_ASSIGN_OR_RETURN(
+      LoginOutcome out,
+      identity_->Reauthenticate(ctx.session_token, req, [&](Database& db, const LoginOutcome& o) {
+        e.actor = o.user_id.empty() ? "anonymous" : "user:" + o.user_id;
+        e.session = o.session.id;
+        e.outcome = o.kind == LoginOutcome::Kind::kOk          ? "success"
+                    : o.kind == LoginOutcome::Kind::kLockedOut ? "denied"
+                                                               : "unauthenticated";
+        return archive_.audit().AppendIn(db, e).error();
+      }));
+  switch (out.kind) {
+    case LoginOutcome::Kind::kOk:
+      return OkStatus();
+    case LoginOutcome::Kind::kSecondFactorRequired:
+      return UnauthenticatedError("enter your second factor (TOTP or recovery code) too");
+    case LoginOutcome::Kind::kLockedOut:
+      return UnauthenticatedError("too many failed attempts; try again in " +
+                                  std::to_string(out.retry_after.count()) + " s");
+    case LoginOutcome::Kind::kFailed:
+      break;
+  }
+  return UnauthenticatedError("the password or code is wrong");
+}
+
+Status ApiService::ChangePassword(const RequestContext& ctx, std::string_view current,
+                                  std::string_view new_password) {
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionSelf, {}));
+  AuditEvent e = EventOf(a.actor, "user.password_change");
+  Result<PasswordChange> changed = identity_->SetPassword(
+      a.principal.user.id, new_password, PasswordProof::CurrentPassword(std::string(current)),
+      [&](Database& db, const PasswordChange&) -> Status {
+        return archive_.audit().AppendIn(db, e).error();
+      });
+  if (!changed) {
+    e.outcome = OutcomeFor(changed.error().code());
+    AuditAlone(e);
+    return changed.error();
+  }
+  return OkStatus();
+}
+
+Result<TotpEnrolment> ApiService::BeginTotp(const RequestContext& ctx) {
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionSelf, {}));
+  TotpEnrolment out;
+  HK_RETURN_IF_ERROR(WriteAudited(a.actor, "user.totp_begin", "", [&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(out, identity_->BeginTotpEnrolmentIn(db, a.principal.user.id, "hokan"));
+    return OkStatus();
+  }));
+  return out;
+}
+
+Result<TotpConfirmation> ApiService::ConfirmTotp(const RequestContext& ctx, std::string_view code) {
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionSelf, {}));
+  TotpConfirmation out;
+  HK_RETURN_IF_ERROR(WriteAudited(a.actor, "user.totp_confirm", "", [&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(out, identity_->ConfirmTotpIn(db, a.principal.user.id, code));
+    return OkStatus();
+  }));
+  return out;
+}
+
+// --- records -------------------------------------------------------------------------------------
+
+Result<PutResult> ApiService::PutRecord(const RequestContext& ctx, PutRequest request) {
+  if (!request.record_id.empty()) {
+    // A new version: the record's own patient decides, whatever the request claims.
+    Result<VersionInfo> info = archive_.records().GetVersionInfo(request.record_id, 0);
+    if (!info) {
+      AuditEvent e = RequestEvent(ctx, kActionRecordCreate);
+      e.record = Truncate(request.record_id, 64);
+      e.outcome = OutcomeFor(info.error().code());
+      AuditAlone(e);
+      return info.error();
+    }
+    if (!request.patient_id.empty() && request.patient_id != info->patient_id) {
+      AuditEvent e = RequestEvent(ctx, kActionRecordCreate);
+      e.record = request.record_id;
+      e.outcome = "invalid";
+      AuditAlone(e);
+      return InvalidArgumentError("record " + request.record_id +
+                                  " belongs to another patient than the one named");
+    }
+    request.patient_id = info->patient_id;
+  } else if (Status st = ValidatePatientId(request.patient_id); !st.ok()) {
+    AuditEvent e = RequestEvent(ctx, kActionRecordCreate);
+    e.outcome = "invalid";
+    AuditAlone(e);
+    return st;
+  }
+  HK_ASSIGN_OR_RETURN(
+      Allowed a, Authorize(ctx, kActionRecordCreate, Resource{.patient_id = request.patient_id},
+                           request.record_id));
+  Result<PutResult> r = archive_.PutRecord(a.actor, request);
+  if (!r) {
+    AuditEvent e = EventOf(a.actor, kActionRecordCreate);
+    e.patient = request.patient_id;
+    e.record = request.record_id;
+    e.outcome = OutcomeFor(r.error().code());
+    AuditAlone(e);
+  }
+  return r;
+}
+
+Result<ReadResult> ApiService::ReadRecord(const RequestContext& ctx, const std::string& record_id,
+                                          std::int64_t version) {
+  Result<VersionInfo> info = archive_.records().GetVersionInfo(record_id, 0);
+  if (!info) {
+    AuditEvent e = RequestEvent(ctx, kActionRecordRead);
+    e.record = Truncate(record_id, 64);
+    e.outcome = OutcomeFor(info.error().code());
+    AuditAlone(e);
+    return info.error();
+  }
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionRecordRead,
+                                           Resource{.patient_id = info->patient_id}, record_id));
+  // The archive writes the read's entry (durably, before returning content) and the entries
+  // of reads that fail.
+  return archive_.ReadRecord(a.actor, record_id, version);
+}
+
+Result<RecordHistory> ApiService::History(const RequestContext& ctx, const std::string& record_id) {
+  Result<VersionInfo> info = archive_.records().GetVersionInfo(record_id, 0);
+  if (!info) {
+    AuditEvent e = RequestEvent(ctx, kActionRecordHistory);
+    e.record = Truncate(record_id, 64);
+    e.outcome = OutcomeFor(info.error().code());
+    AuditAlone(e);
+    return info.error();
+  }
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionRecordHistory,
+                                           Resource{.patient_id = info->patient_id}, record_id));
+  return archive_.History(a.actor, record_id);
+}
+
+Result<RecordState> ApiService::MarkEnteredInError(const RequestContext& ctx,
+                                                   const std::string& record_id,
+                                                   const std::string& reason) {
+  Result<VersionInfo> info = archive_.records().GetVersionInfo(record_id, 0);
+  if (!info) {
+    AuditEvent e = RequestEvent(ctx, kActionRecordMarkError);
+    e.record = Truncate(record_id, 64);
+    e.outcome = OutcomeFor(info.error().code());
+    AuditAlone(e);
+    return info.error();
+  }
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionRecordMarkError,
+                                           Resource{.patient_id = info->patient_id}, record_id));
+  Result<RecordState> r = archive_.MarkEnteredInError(a.actor, record_id, reason);
+  if (!r) {
+    AuditEvent e = EventOf(a.actor, kActionRecordMarkError);
+    e.patient = info->patient_id;
+    e.record = record_id;
+    e.outcome = OutcomeFor(r.error().code());
+    AuditAlone(e);
+  }
+  return r;
+}
+
+Result<std::vector<RecordHistory>> ApiService::PatientRecords(const RequestContext& ctx,
+                                                              const std::string& patient_id) {
+  if (Status st = ValidatePatientId(patient_id); !st.ok()) {
+    AuditEvent e = RequestEvent(ctx, kActionRecordHistory);
+    e.outcome = "invalid";
+    AuditAlone(e);
+    return st;
+  }
+  HK_ASSIGN_OR_RETURN(Allowed a,
+                      Authorize(ctx, kActionRecordHistory, Resource{.patient_id = patient_id}));
+  HK_ASSIGN_OR_RETURN(std::vector<RecordHistory> records,
+                      archive_.records().RecordsOfPatient(patient_id));
+  AuditEvent e = EventOf(a.actor, "patient.records");
+  e.patient = patient_id;
+  e.detail = {{"records", std::to_string(records.size())}};
+  HK_RETURN_IF_ERROR(archive_.audit().Append(e).error());
+  return records;
+}
+
+Status ApiService::SetLabel(const RequestContext& ctx, const std::string& target,
+                            const std::string& label, bool set) {
+  std::string patient;
+  std::string record;
+  if (target.rfind("patient:", 0) == 0) {
+    patient = target.substr(8);
+  } else if (target.rfind("record:", 0) == 0) {
+    record = target.substr(7);
+    Result<VersionInfo> info = archive_.records().GetVersionInfo(record, 0);
+    if (info) patient = info->patient_id;
+  }
+  if (patient.empty() || !ValidatePatientId(patient).ok()) {
+    AuditEvent e = RequestEvent(ctx, kActionRecordLabel);
+    e.outcome = "invalid";
+    AuditAlone(e);
+    return InvalidArgumentError("label target must be patient:<id> or record:<id> of a record");
+  }
+  HK_ASSIGN_OR_RETURN(Allowed a,
+                      Authorize(ctx, kActionRecordLabel, Resource{.patient_id = patient}, record));
+  return WriteAudited(a.actor, set ? "record.label_set" : "record.label_clear",
+                      target + " " + label, [&](Database& db) -> Status {
+                        return set ? care_->SetLabelIn(db, target, label, a.actor.id, Now())
+                                   : care_->ClearLabelIn(db, target, label);
+                      });
+}
+
+// --- care and break-glass ------------------------------------------------------------------------
+
+Result<StoredRelationship> ApiService::AddCare(const RequestContext& ctx,
+                                               const CareRelationship& r) {
+  HK_ASSIGN_OR_RETURN(Allowed a,
+                      Authorize(ctx, kActionCareManage,
+                                Resource{.patient_id = r.patient_id, .target_user_id = r.user_id}));
+  StoredRelationship out;
+  const std::string who = r.user_id.empty() ? "department:" + r.department : "user:" + r.user_id;
+  HK_RETURN_IF_ERROR(WriteAudited(a.actor, "care.add", who, [&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(out, care_->AddRelationshipIn(db, r, a.actor.id, Now()));
+    return OkStatus();
+  }));
+  return out;
+}
+
+Result<std::vector<StoredRelationship>> ApiService::ListCare(const RequestContext& ctx,
+                                                             const std::string& patient_id) {
+  HK_ASSIGN_OR_RETURN(Allowed a,
+                      Authorize(ctx, kActionCareManage, Resource{.patient_id = patient_id}));
+  std::vector<StoredRelationship> out;
+  HK_RETURN_IF_ERROR(archive_.db().Read([&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(out, care_->RelationshipsOf(db, patient_id));
+    return OkStatus();
+  }));
+  AuditEvent e = EventOf(a.actor, "care.list");
+  e.patient = patient_id;
+  HK_RETURN_IF_ERROR(archive_.audit().Append(e).error());
+  return out;
+}
+
+Status ApiService::EndCare(const RequestContext& ctx, const std::string& patient_id,
+                           const std::string& id) {
+  HK_ASSIGN_OR_RETURN(Allowed a,
+                      Authorize(ctx, kActionCareManage, Resource{.patient_id = patient_id}));
+  return WriteAudited(a.actor, "care.end", id, [&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(std::vector<StoredRelationship> rels,
+                        care_->RelationshipsOf(db, patient_id));
+    for (const auto& r : rels) {
+      if (r.id == id) return care_->EndRelationshipIn(db, id, Now());
+    }
+    return NotFoundError("patient " + patient_id + " has no care relationship " + id);
+  });
+}
+
+Result<BreakGlassGrant> ApiService::DeclareBreakGlass(const RequestContext& ctx,
+                                                      const std::string& patient_id,
+                                                      const std::string& reason) {
+  HK_ASSIGN_OR_RETURN(Allowed a,
+                      Authorize(ctx, kActionBreakGlassDeclare, Resource{.patient_id = patient_id}));
+  Result<BreakGlassGrant> grant =
+      NewBreakGlassGrant(SubjectOf(a.principal), patient_id, reason, Now());
+  AuditEvent e = EventOf(a.actor, kActionBreakGlassDeclare);
+  e.patient = patient_id;
+  e.break_glass = true;
+  if (!grant) {
+    e.outcome = OutcomeFor(grant.error().code());
+    AuditAlone(e);
+    return grant.error();
+  }
+  HK_ASSIGN_OR_RETURN(std::string id, RandomHexId(12));
+  grant->id = "bg-" + id;
+  e.reason = grant->reason;
+  e.detail = {{"grant", grant->id}, {"expires_at", FormatRfc3339(grant->expires_at)}};
+  HK_RETURN_IF_ERROR(archive_.db().committer().Run([&](Database& db) -> Status {
+    HK_RETURN_IF_ERROR(care_->AddGrantIn(db, *grant));
+    return archive_.audit().AppendIn(db, e).error();
+  }));
+  return grant;
+}
+
+Result<std::vector<StoredGrant>> ApiService::ListBreakGlass(const RequestContext& ctx,
+                                                            bool unreviewed_only) {
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionBreakGlassReview, {}));
+  std::vector<StoredGrant> out;
+  HK_RETURN_IF_ERROR(archive_.db().Read([&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(out, care_->ListGrants(db, unreviewed_only, 1000));
+    return OkStatus();
+  }));
+  HK_RETURN_IF_ERROR(archive_.audit().Append(EventOf(a.actor, "breakglass.list")).error());
+  return out;
+}
+
+Status ApiService::ReviewBreakGlass(const RequestContext& ctx, const std::string& id,
+                                    const std::string& note) {
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionBreakGlassReview, {}));
+  if (note.empty() || note.size() > 1000) {
+    return InvalidArgumentError("a review note is 1 to 1000 characters");
+  }
+  return WriteAudited(a.actor, kActionBreakGlassReview, id, [&](Database& db) -> Status {
+    return care_->ReviewGrantIn(db, id, a.actor.id, note, Now());
+  });
+}
+
+// --- audit ---------------------------------------------------------------------------------------
+
+Result<ApiService::AuditPage> ApiService::SearchAudit(const RequestContext& ctx,
+                                                      const AuditQuery& q) {
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionAuditRead, {}));
+  const std::uint64_t limit = std::clamp<std::uint64_t>(q.limit, 1, 1000);
+  AuditPage page;
+  HK_ASSIGN_OR_RETURN(page.size, archive_.AuditSize());
+  page.next = q.from;
+  const bool filtered =
+      !q.actor.empty() || !q.patient.empty() || !q.action.empty() || q.break_glass_only;
+  const std::uint64_t scan = filtered ? kMaxAuditScan : limit;
+  HK_RETURN_IF_ERROR(archive_.ReadAudit(
+      a.actor, "search", q.from, scan, [&](std::uint64_t seq, std::string_view text) -> Status {
+        if (page.entries.size() >= limit) return OkStatus();
+        page.next = seq + 1;
+        if (filtered) {
+          HK_ASSIGN_OR_RETURN(DecodedAuditEntry d, DecodeAuditEntry(text));
+          if ((!q.actor.empty() && d.event.actor != q.actor) ||
+              (!q.patient.empty() && d.event.patient != q.patient) ||
+              (!q.action.empty() && d.event.action != q.action) ||
+              (q.break_glass_only && !d.event.break_glass)) {
+            return OkStatus();
+          }
+        }
+        page.entries.emplace_back(text);
+        return OkStatus();
+      }));
+  return page;
+}
+
+Result<Checkpoint> ApiService::AuditCheckpoint(const RequestContext& ctx) {
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionAuditCheckpoint, {}));
+  return archive_.WriteCheckpoint(a.actor);
+}
+
+Result<InclusionProofResult> ApiService::AuditInclusion(const RequestContext& ctx,
+                                                        std::uint64_t index) {
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionAuditProof, {}));
+  return archive_.ProveInclusion(a.actor, index);
+}
+
+Result<ConsistencyProofResult> ApiService::AuditConsistency(const RequestContext& ctx,
+                                                            std::uint64_t old_size,
+                                                            std::uint64_t new_size) {
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionAuditProof, {}));
+  return archive_.ProveConsistency(a.actor, old_size, new_size);
+}
+
+// --- users and tokens ----------------------------------------------------------------------------
+
+Result<std::vector<User>> ApiService::ListUsers(const RequestContext& ctx) {
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionUserRead, {}));
+  std::vector<User> out;
+  HK_RETURN_IF_ERROR(archive_.db().Read([&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(out, identity_->ListUsers(db));
+    return OkStatus();
+  }));
+  HK_RETURN_IF_ERROR(archive_.audit().Append(EventOf(a.actor, "user.list")).error());
+  return out;
+}
+
+Result<User> ApiService::GetUser(const RequestContext& ctx, const std::string& user_id) {
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionUserRead, {.target_user_id = user_id}));
+  Result<User> out = InternalError("not read");
+  HK_RETURN_IF_ERROR(archive_.db().Read([&](Database& db) -> Status {
+    out = identity_->GetUser(db, user_id);
+    return OkStatus();
+  }));
+  AuditEvent e = EventOf(a.actor, kActionUserRead);
+  e.detail = {{"target", "user:" + Truncate(user_id, 64)}};
+  if (!out) e.outcome = OutcomeFor(out.error().code());
+  HK_RETURN_IF_ERROR(archive_.audit().Append(e).error());
+  return out;
+}
+
+Result<CreatedUser> ApiService::CreateUser(const RequestContext& ctx,
+                                           const NewUserRequest& request) {
+  HK_ASSIGN_OR_RETURN(
+      Allowed a, Authorize(ctx, kActionUserManage, {.target_user_id = request.user.id}, "", true));
+  if (!request.user.initial_password.empty()) {
+    return InvalidArgumentError(
+        "administrators do not set passwords; the user sets one with the enrolment code");
+  }
+  HK_RETURN_IF_ERROR(CheckRoles(request.user.roles));
+  CreatedUser out;
+  HK_RETURN_IF_ERROR(
+      WriteAudited(a.actor, "user.create", "user:" + request.user.id, [&](Database& db) -> Status {
+        HK_ASSIGN_OR_RETURN(out.user, identity_->CreateUserIn(db, request.user));
+        // A person sets their own password with a one-time code (G-6.5-C14b/c).
+        HK_ASSIGN_OR_RETURN(out.enrolment, identity_->IssuePasswordResetIn(
+                                               db, out.user.id, a.principal.user.id,
+                                               request.verified_by, request.verification_method));
+        return OkStatus();
+      }));
+  return out;
+}
+
+Result<User> ApiService::SetRoles(const RequestContext& ctx, const std::string& user_id,
+                                  const std::vector<std::string>& roles) {
+  HK_ASSIGN_OR_RETURN(Allowed a,
+                      Authorize(ctx, kActionUserManage, {.target_user_id = user_id}, "", true));
+  HK_RETURN_IF_ERROR(CheckRoles(roles));
+  User out;
+  HK_RETURN_IF_ERROR(
+      WriteAudited(a.actor, "user.roles", "user:" + user_id + " roles=" + JoinRoles(roles),
+                   [&](Database& db) -> Status {
+                     HK_ASSIGN_OR_RETURN(out, identity_->SetRolesIn(db, user_id, roles));
+                     return OkStatus();
+                   }));
+  return out;
+}
+
+Result<User> ApiService::SetDisabled(const RequestContext& ctx, const std::string& user_id,
+                                     bool disabled) {
+  HK_ASSIGN_OR_RETURN(Allowed a,
+                      Authorize(ctx, kActionUserManage, {.target_user_id = user_id}, "", true));
+  User out;
+  HK_RETURN_IF_ERROR(
+      WriteAudited(a.actor, disabled ? "user.disable" : "user.enable", "user:" + user_id,
+                   [&](Database& db) -> Status {
+                     HK_ASSIGN_OR_RETURN(out, identity_->SetDisabledIn(db, user_id, disabled));
+                     if (disabled) {
+                       HK_RETURN_IF_ERROR(identity_->RevokeUserSessionsIn(db, user_id).error());
+                     }
+                     return OkStatus();
+                   }));
+  return out;
+}
+
+Result<IssuedPasswordReset> ApiService::ResetPassword(const RequestContext& ctx,
+                                                      const std::string& user_id,
+                                                      const std::string& verified_by,
+                                                      const std::string& method) {
+  HK_ASSIGN_OR_RETURN(
+      Allowed a, Authorize(ctx, kActionUserResetPassword, {.target_user_id = user_id}, "", true));
+  IssuedPasswordReset out;
+  AuditEvent e = EventOf(a.actor, kActionUserResetPassword);
+  Status st = archive_.db().committer().Run([&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(out, identity_->IssuePasswordResetIn(db, user_id, a.principal.user.id,
+                                                             verified_by, method));
+    // G-6.5-C14b: who verified the user's identity, and how.
+    e.detail = {{"target", "user:" + user_id},
+                {"reset_id", out.record.reset_id},
+                {"verified_by", out.record.verified_by},
+                {"method", out.record.method}};
+    return archive_.audit().AppendIn(db, e).error();
+  });
+  if (!st.ok()) {
+    e.outcome = OutcomeFor(st.code());
+    e.detail = {{"target", "user:" + Truncate(user_id, 64)}};
+    AuditAlone(e);
+    return st;
+  }
+  return out;
+}
+
+Result<ClientCertBinding> ApiService::BindClientCert(const RequestContext& ctx,
+                                                     const std::string& user_id,
+                                                     const std::string& fingerprint) {
+  HK_ASSIGN_OR_RETURN(Allowed a,
+                      Authorize(ctx, kActionUserManage, {.target_user_id = user_id}, "", true));
+  ClientCertBinding out;
+  HK_RETURN_IF_ERROR(
+      WriteAudited(a.actor, "user.bind_cert", "user:" + user_id, [&](Database& db) -> Status {
+        HK_ASSIGN_OR_RETURN(out, identity_->BindClientCertIn(db, user_id, fingerprint));
+        return OkStatus();
+      }));
+  return out;
+}
+
+Result<NewApiToken> ApiService::CreateApiToken(const RequestContext& ctx,
+                                               const std::string& user_id,
+                                               const std::vector<std::string>& scopes,
+                                               TimePoint expires_at) {
+  // Administrators issue tokens to system accounts; a system may also rotate its own.
+  Result<Principal> who = Authenticate(ctx);
+  const bool own = who && who->user.id == user_id;
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, own ? kActionTokenManage : kActionUserManage,
+                                           {.target_user_id = own ? "" : user_id}, "", true));
+  NewApiToken out;
+  HK_RETURN_IF_ERROR(
+      WriteAudited(a.actor, "token.create", "user:" + user_id, [&](Database& db) -> Status {
+        HK_ASSIGN_OR_RETURN(out, identity_->CreateApiTokenIn(db, user_id, scopes, expires_at));
+        return OkStatus();
+      }));
+  return out;
+}
+
+Result<std::vector<ApiTokenInfo>> ApiService::ListApiTokens(const RequestContext& ctx,
+                                                            const std::string& user_id) {
+  Result<Principal> who = Authenticate(ctx);
+  const bool own = who && who->user.id == user_id;
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, own ? kActionTokenManage : kActionUserRead,
+                                           {.target_user_id = own ? "" : user_id}));
+  std::vector<ApiTokenInfo> out;
+  HK_RETURN_IF_ERROR(archive_.db().Read([&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(out, identity_->ListApiTokens(db, user_id));
+    return OkStatus();
+  }));
+  AuditEvent e = EventOf(a.actor, "token.list");
+  e.detail = {{"target", "user:" + user_id}};
+  HK_RETURN_IF_ERROR(archive_.audit().Append(e).error());
+  return out;
+}
+
+Status ApiService::RevokeApiToken(const RequestContext& ctx, const std::string& user_id,
+                                  const std::string& token_id) {
+  Result<Principal> who = Authenticate(ctx);
+  const bool own = who && who->user.id == user_id;
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, own ? kActionTokenManage : kActionUserManage,
+                                           {.target_user_id = own ? "" : user_id}));
+  return WriteAudited(a.actor, "token.revoke", "user:" + user_id + " " + token_id,
+                      [&](Database& db) -> Status {
+                        HK_ASSIGN_OR_RETURN(std::vector<ApiTokenInfo> tokens,
+                                            identity_->ListApiTokens(db, user_id));
+                        for (const auto& t : tokens) {
+                          if (t.token_id == token_id) {
+                            return identity_->RevokeApiTokenIn(db, token_id);
+                          }
+                        }
+                        return NotFoundError("user " + user_id + " has no token " + token_id);
+                      });
+}
+
+}  // namespace hokan

@@ -1,0 +1,235 @@
+// The use cases behind the HTTPS API: authenticate -> authorise -> act -> audit. The HTTP
+// layer only translates; every path through here writes one audit entry per request,
+// including the unauthenticated and denied ones, naming the policy rule that decided
+// (G-6.5-C7, docs/access-control.md). A read's entry is durable before content is returned.
+//
+// Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/env.h"
+#include "base/status.h"
+#include "identity/identity.h"
+#include "policy/policy.h"
+#include "service/archive.h"
+#include "service/care_store.h"
+
+namespace hokan {
+
+class IdentityStore;
+
+// What the transport knows about a request.
+struct RequestContext {
+  std::string client_address;
+  std::string request_id;
+  std::string method;
+  std::string path;
+  std::string session_token;  // From the session cookie.
+  std::string bearer_token;   // Authorization: Bearer ... (API token).
+  std::string client_cert_sha256;
+};
+
+// The authenticated caller.
+struct Principal {
+  User user;
+  std::string credential_id;  // Session id (s-...) or API token id.
+  bool via_token = false;
+  bool via_client_cert = false;
+  std::vector<std::string> scopes;
+  std::optional<Session> session;
+};
+
+struct LoginResult {
+  LoginOutcome outcome;
+  std::string cookie;  // Set-Cookie value when a session was made.
+};
+
+struct WhoAmI {
+  User user;
+  std::optional<Session> session;
+  bool via_token = false;
+  std::vector<std::string> scopes;
+};
+
+struct RecordSummaryList {
+  std::vector<RecordHistory> records;
+};
+
+struct AuditQuery {
+  std::uint64_t from = 0;
+  std::uint64_t limit = 100;
+  std::string actor;  // Filters: exact match when set.
+  std::string patient;
+  std::string action;
+  bool break_glass_only = false;
+};
+
+struct NewUserRequest {
+  NewUser user;  // initial_password must be empty: users choose their own.
+  // Who checked the person's identity before the account was made, and how (G-6.5-C14b).
+  std::string verified_by;
+  std::string verification_method;
+};
+
+struct CreatedUser {
+  User user;
+  IssuedPasswordReset enrolment;  // One-time code the user sets a password with.
+};
+
+// The TLS files [server] names, resolved against the data directory, after checking that
+// the key is readable by its owner only.
+struct TlsFiles {
+  std::string cert;
+  std::string key;
+  std::string client_ca;  // Empty: no client certificates asked for.
+};
+Result<TlsFiles> ServerTlsFiles(Env& env, const Archive& archive);
+
+struct ApiServiceOptions {
+  // Argon2id cost; tests lower it, production keeps the default.
+  PasswordHashParams password_hash;
+};
+
+class ApiService {
+ public:
+  // Opens identity and care storage in `archive`'s database (creating missing tables). The
+  // archive and env must outlive the service.
+  static Result<std::unique_ptr<ApiService>> Open(Archive& archive, Env& env,
+                                                  const ApiServiceOptions& options = {});
+  ~ApiService();
+  ApiService(const ApiService&) = delete;
+  ApiService& operator=(const ApiService&) = delete;
+
+  // --- no credentials needed -----------------------------------------------------------------
+  Status Health(const RequestContext& ctx);
+  // Other public reads (the OpenAPI document): audited with `action`.
+  Status AuditPublic(const RequestContext& ctx, std::string_view action);
+  // G-6.5-D4: unknown user and wrong password give the same outcome; every outcome audited.
+  Result<LoginResult> Login(const RequestContext& ctx, const LoginRequest& request);
+  // The first administrator, with the one-time secret `hokan init` printed.
+  Result<User> Setup(const RequestContext& ctx, std::string_view setup_secret,
+                     const NewUser& admin);
+  // A user sets their password with the one-time code an administrator issued.
+  Status SetPasswordWithCode(const RequestContext& ctx, std::string_view user_id,
+                             std::string_view code, std::string_view new_password);
+  // A request to a protected route that carries no credentials at all: audited and refused
+  // before its input is even looked at. OK when there are credentials (checked later).
+  Status RefuseAnonymous(const RequestContext& ctx, std::string_view action);
+  // Requests the transport answered itself or that matched no route: audited as such.
+  void AuditUnrouted(const RequestContext& ctx, int http_status);
+
+  // A fresh setup secret, for `hokan init` and `hokan user setup-secret` (local, audited).
+  Result<std::string> NewSetupSecret(const Actor& local);
+
+  // --- the caller's own account (`self`) -------------------------------------------------------
+  Status Logout(const RequestContext& ctx);
+  Result<WhoAmI> Who(const RequestContext& ctx);
+  Status Reauthenticate(const RequestContext& ctx, const LoginRequest& proof);
+  Status ChangePassword(const RequestContext& ctx, std::string_view current,
+                        std::string_view new_password);
+  Result<TotpEnrolment> BeginTotp(const RequestContext& ctx);
+  Result<TotpConfirmation> ConfirmTotp(const RequestContext& ctx, std::string_view code);
+
+  // --- records ---------------------------------------------------------------------------------
+  Result<PutResult> PutRecord(const RequestContext& ctx, PutRequest request);
+  Result<ReadResult> ReadRecord(const RequestContext& ctx, const std::string& record_id,
+                                std::int64_t version);
+  Result<RecordHistory> History(const RequestContext& ctx, const std::string& record_id);
+  Result<RecordState> MarkEnteredInError(const RequestContext& ctx, const std::string& record_id,
+                                         const std::string& reason);
+  Result<std::vector<RecordHistory>> PatientRecords(const RequestContext& ctx,
+                                                    const std::string& patient_id);
+  // target: "patient:<id>" or "record:<id>".
+  Status SetLabel(const RequestContext& ctx, const std::string& target, const std::string& label,
+                  bool set);
+
+  // --- care relationships and break-glass ------------------------------------------------------
+  Result<StoredRelationship> AddCare(const RequestContext& ctx, const CareRelationship& r);
+  Result<std::vector<StoredRelationship>> ListCare(const RequestContext& ctx,
+                                                   const std::string& patient_id);
+  Status EndCare(const RequestContext& ctx, const std::string& patient_id, const std::string& id);
+  // G-6.10: emergency access to a patient outside any care relationship; flagged for review.
+  Result<BreakGlassGrant> DeclareBreakGlass(const RequestContext& ctx,
+                                            const std::string& patient_id,
+                                            const std::string& reason);
+  Result<std::vector<StoredGrant>> ListBreakGlass(const RequestContext& ctx, bool unreviewed_only);
+  Status ReviewBreakGlass(const RequestContext& ctx, const std::string& id,
+                          const std::string& note);
+
+  // --- audit (auditors, security officers) -----------------------------------------------------
+  // Matching entries (their stored JSON text) among [q.from, q.from + scanned).
+  struct AuditPage {
+    std::vector<std::string> entries;
+    std::uint64_t next = 0;  // Where the next page starts.
+    std::uint64_t size = 0;  // Entries in the log.
+  };
+  Result<AuditPage> SearchAudit(const RequestContext& ctx, const AuditQuery& q);
+  Result<Checkpoint> AuditCheckpoint(const RequestContext& ctx);
+  Result<InclusionProofResult> AuditInclusion(const RequestContext& ctx, std::uint64_t index);
+  Result<ConsistencyProofResult> AuditConsistency(const RequestContext& ctx, std::uint64_t a,
+                                                  std::uint64_t b);
+
+  // --- users and tokens (administrators) -------------------------------------------------------
+  Result<std::vector<User>> ListUsers(const RequestContext& ctx);
+  Result<User> GetUser(const RequestContext& ctx, const std::string& user_id);
+  Result<CreatedUser> CreateUser(const RequestContext& ctx, const NewUserRequest& request);
+  Result<User> SetRoles(const RequestContext& ctx, const std::string& user_id,
+                        const std::vector<std::string>& roles);
+  Result<User> SetDisabled(const RequestContext& ctx, const std::string& user_id, bool disabled);
+  Result<IssuedPasswordReset> ResetPassword(const RequestContext& ctx, const std::string& user_id,
+                                            const std::string& verified_by,
+                                            const std::string& method);
+  Result<ClientCertBinding> BindClientCert(const RequestContext& ctx, const std::string& user_id,
+                                           const std::string& fingerprint);
+  Result<NewApiToken> CreateApiToken(const RequestContext& ctx, const std::string& user_id,
+                                     const std::vector<std::string>& scopes, TimePoint expires_at);
+  Result<std::vector<ApiTokenInfo>> ListApiTokens(const RequestContext& ctx,
+                                                  const std::string& user_id);
+  Status RevokeApiToken(const RequestContext& ctx, const std::string& user_id,
+                        const std::string& token_id);
+
+  // --- local bootstrap (the command line on the server; audited with the OS user) -------------
+  // A user with a random one-time password that passes the rules (returned once), for the
+  // demo. Real accounts are made over the API with an enrolment code.
+  struct LocalUser {
+    User user;
+    std::string password;
+  };
+  Result<LocalUser> CreateLocalUser(const Actor& local, NewUser user);
+  Result<StoredRelationship> AddCareLocal(const Actor& local, const CareRelationship& r);
+  Status SetLabelLocal(const Actor& local, const std::string& target, const std::string& label);
+
+  IdentityStore& identity() { return *identity_; }
+  CareStore& care() { return *care_; }
+  Archive& archive() { return archive_; }
+
+ private:
+  struct Allowed;
+  ApiService(Archive& archive, Env& env);
+
+  // Authenticates the caller and asks the policy. On refusal, audits it (outcome
+  // unauthenticated / denied, with the rule) and returns kUnauthenticated /
+  // kPermissionDenied. `resource.patient_id` set: relationships, grants and labels are
+  // looked up. `record_id` adds the record's labels.
+  Result<Allowed> Authorize(const RequestContext& ctx, std::string_view action, Resource resource,
+                            const std::string& record_id = "", bool sensitive = false);
+  Result<Principal> Authenticate(const RequestContext& ctx);
+  // One audit entry of its own (a refusal, a public request).
+  void AuditAlone(AuditEvent e);
+  // An identity change and its audit entry in one transaction.
+  Status WriteAudited(const Actor& actor, std::string_view action, const std::string& target,
+                      const std::function<Status(Database&)>& change);
+  TimePoint Now() const;
+
+  Archive& archive_;
+  Env& env_;
+  std::unique_ptr<IdentityStore> identity_;
+  std::unique_ptr<CareStore> care_;
+};
+
+}  // namespace hokan
