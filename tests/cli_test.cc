@@ -380,7 +380,7 @@ TEST_F(CliTest, VerifyAndAuditVerifyPass) {
 TEST_F(CliTest, InclusionProofVerifiesWithReferenceTool) {
   const std::string record = Put(input_).value("record_id", "");
   Put(input_, record);
-  const std::uint64_t index = 1;  // The record.create entry.
+  const std::uint64_t index = 2;  // After store.init and user.setup_secret: record.create.
   const ProcessResult r =
       RunHokan({"audit", "proof", "--dir", dir_, "--inclusion", std::to_string(index)});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
@@ -464,8 +464,9 @@ TEST_F(CliTest, AuditExportIsDenseJsonl) {
     EXPECT_FALSE(entries[i].value("outcome", "").empty());
   }
   EXPECT_EQ(entries[0].value("action", ""), "store.init");
-  EXPECT_EQ(entries[1].value("action", ""), "record.create");
-  EXPECT_EQ(entries[1].value("patient", ""), kPatient);
+  EXPECT_EQ(entries[1].value("action", ""), "user.setup_secret");  // Printed by init.
+  EXPECT_EQ(entries[2].value("action", ""), "record.create");
+  EXPECT_EQ(entries[2].value("patient", ""), kPatient);
 }
 
 // --- Errors: one line, a non-zero exit, no patient data, nothing changed. ----------------

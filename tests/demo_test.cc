@@ -20,7 +20,7 @@ using ::testing::StartsWith;
 TEST(DemoTest, DemoStoreVerifiesAndKeepsBothVersions) {
   testing::TempDir tmp;
   const std::string dir = tmp.path() + "/demo";
-  const ProcessResult demo = RunHokan({"demo", "--dir", dir});
+  const ProcessResult demo = RunHokan({"demo", "--dir", dir, "--no-serve"});
   ASSERT_EQ(demo.exit_code, 0) << demo.err;
   // std::regex is avoided: GCC 12 warns inside it at -O1 with sanitizers (-Werror).
   const std::string marker = "amended record ";
@@ -31,7 +31,8 @@ TEST(DemoTest, DemoStoreVerifiesAndKeepsBothVersions) {
 
   const ProcessResult verify = RunHokan({"verify", "--dir", dir});
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
-  EXPECT_THAT(verify.out, StartsWith("OK: 5 versions"));
+  // Four text samples, a PDF, a FHIR JSON lab result, and the amendment.
+  EXPECT_THAT(verify.out, StartsWith("OK: 7 versions"));
 
   const ProcessResult v1 =
       RunHokan({"record", "get", "--dir", dir, "--record", record, "--version", "1", "--out", "-"});
@@ -44,7 +45,7 @@ TEST(DemoTest, DemoStoreVerifiesAndKeepsBothVersions) {
   EXPECT_EQ(v2.out, v1.out + "Addendum: follow-up chest X-ray in 4 weeks.\n");
 
   // Run again on the same directory: it adds to the store instead of failing.
-  const ProcessResult again = RunHokan({"demo", "--dir", dir});
+  const ProcessResult again = RunHokan({"demo", "--dir", dir, "--no-serve"});
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_THAT(again.out, HasSubstr("Using the existing store"));
   EXPECT_EQ(RunHokan({"verify", "--dir", dir}).exit_code, 0);

@@ -23,7 +23,10 @@ constexpr Command kCommands[] = {
     {"verify", "check every version, row, blob and the audit log", RunVerify},
     {"sweep", "remove orphan blobs left by interrupted writes", RunSweep},
     {"audit", "verify, proof, tail, export, checkpoint: the audit log", RunAudit},
-    {"demo", "create a store with sample records and show what hokan keeps", RunDemo},
+    {"serve", "serve the HTTPS API (every request authenticated, authorised, audited)", RunServe},
+    {"user", "setup-secret: a one-time secret for creating the first administrator", RunUser},
+    {"demo", "a store with sample users, patients and records, served on https://localhost:8443",
+     RunDemo},
 };
 
 void PrintUsage(std::FILE* out) {

@@ -57,6 +57,10 @@ int RunVerify(Env& env, std::span<const std::string_view> args);
 int RunSweep(Env& env, std::span<const std::string_view> args);
 int RunAudit(Env& env, std::span<const std::string_view> args);
 int RunDemo(Env& env, std::span<const std::string_view> args);
+int RunServe(Env& env, std::span<const std::string_view> args);
+// Shared by serve and demo (serve.cc).
+Status RefuseRoot(bool allowed);
+int RunUser(Env& env, std::span<const std::string_view> args);
 
 }  // namespace cli_internal
 }  // namespace hokan

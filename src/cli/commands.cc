@@ -7,6 +7,7 @@
 
 #include "base/encoding.h"
 #include "cli/cli.h"
+#include "service/api_service.h"
 #include "service/archive.h"
 
 namespace hokan::cli_internal {
@@ -15,6 +16,15 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 Actor Me() { return Actor{LocalActorId(), "cli"}; }
+
+// The first administrator's one-time setup secret for a new store (audited).
+Result<std::string> NewSetupSecret(Env& env, const std::string& dir) {
+  HK_ASSIGN_OR_RETURN(std::unique_ptr<Archive> archive, Archive::Open(env, dir));
+  HK_ASSIGN_OR_RETURN(std::unique_ptr<ApiService> api, ApiService::Open(*archive, env));
+  HK_ASSIGN_OR_RETURN(std::string secret, api->NewSetupSecret(Me()));
+  HK_RETURN_IF_ERROR(archive->CheckpointIfDue());
+  return secret;
+}
 
 void PrintJson(const Json& j) { std::printf("%s\n", j.dump(2).c_str()); }
 
@@ -109,15 +119,21 @@ int RunInit(Env& env, std::span<const std::string_view> args) {
   if (!dir) return Fail(dir.error());
   Result<InitResult> r = Archive::Init(env, *dir, Me());
   if (!r) return Fail(r.error().WithContext("init"));
+  Result<std::string> secret = NewSetupSecret(env, *dir);
+  if (!secret) return Fail(secret.error().WithContext("init"));
   Json j;
   j["dir"] = *dir;
   j["store_id"] = r->store_id;
   j["kek_id"] = r->kek_id;
   j["audit_public_key"] = r->audit_public_key_pem;
+  j["setup_secret"] = *secret;
   PrintJson(j);
   std::fprintf(stderr,
                "hokan: created %s. Back up %s/keys/kek.key apart from the data: without it no "
-               "record can be read.\n",
+               "record can be read.\n"
+               "hokan: the setup secret above is shown once; use it to create the first "
+               "administrator (POST /api/v1/setup, docs/api.md). There are no default "
+               "passwords.\n",
                dir->c_str(), dir->c_str());
   return 0;
 }

@@ -1,7 +1,12 @@
 // `hokan demo`: a store with fictional sample records, so a newcomer sees what hokan keeps.
 #include <cstdio>
+#include <tuple>
+#include <vector>
 
 #include "cli/cli.h"
+#include "cli/serve.h"
+#include "http/server.h"
+#include "service/api_service.h"
 #include "service/archive.h"
 
 namespace hokan::cli_internal {
@@ -28,23 +33,100 @@ constexpr Sample kSamples[] = {
      "経過記録 (demo)\nS: mild headache\nO: BP 128/82\nA/P: observe, follow up in 2 weeks\n"},
 };
 
+// A small valid PDF (one page, one line of text), built with correct xref offsets.
+std::string DemoPdf(const std::string& line) {
+  const std::string stream = "BT /F1 14 Tf 72 720 Td (" + line + ") Tj ET";
+  const std::vector<std::string> objects = {
+      "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+      "/Resources << /Font << /F1 5 0 R >> >> >>",
+      "<< /Length " + std::to_string(stream.size()) + " >>\nstream\n" + stream + "\nendstream",
+      "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"};
+  std::string pdf = "%PDF-1.4\n";
+  std::vector<std::size_t> offsets;
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    offsets.push_back(pdf.size());
+    pdf += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
+  }
+  const std::size_t xref = pdf.size();
+  pdf += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
+  for (const std::size_t off : offsets) {
+    char entry[32];
+    std::snprintf(entry, sizeof entry, "%010zu 00000 n \n", off);
+    pdf += entry;
+  }
+  pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) +
+         " /Root 1 0 R >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
+  return pdf;
+}
+
+struct DemoUser {
+  const char* id;
+  const char* name;
+  const char* role;
+  const char* department;
+  const char* note;
+};
+
+constexpr DemoUser kUsers[] = {
+    {"dr-sato", "Sato Hanako", "physician", "internal-medicine", "cares for P0001 (personally)"},
+    {"ns-suzuki", "Suzuki Yui", "nurse", "internal-medicine", "her department cares for P0002"},
+    {"clerk-tanaka", "Tanaka Ken", "clerk", "internal-medicine", "uploads, cannot read"},
+    {"ro-ito", "Ito Mika", "records_officer", "", "care relationships, labels"},
+    {"so-kato", "Kato Jun", "security_officer", "", "break-glass review, audit log"},
+    {"au-yamada", "Yamada Aoi", "auditor", "", "audit log and proofs only"},
+    {"admin-kimura", "Kimura Sho", "admin", "", "users only, no clinical content"},
+};
+
 }  // namespace
 
 int RunDemo(Env& env, std::span<const std::string_view> args) {
-  Result<Args> a = Args::Parse(args, {"dir"});
+  Result<Args> a = Args::Parse(args, {"dir", "port", "listen"}, {"no-serve", "allow-root"});
   if (!a) return Fail(a.error());
+  const bool serve = !a->Switch("no-serve");
+  if (serve) {
+    if (Status st = RefuseRoot(a->Switch("allow-root")); !st.ok()) return Fail(st);
+  }
+  Result<std::uint64_t> port = a->Number("port", 8443);
+  if (!port) return Fail(port.error());
   const std::string dir = a->Get("dir", "hokan-demo");
   const Actor me{LocalActorId(), "cli"};
+  bool fresh = false;
   if (!env.fs.Stat(JoinPath(dir, "hokan.toml"))) {
-    Result<InitResult> init = Archive::Init(env, dir, me);
+    ArchiveOptions options;
+    // Demo only: signing in with a password alone, so curl is enough to try the API. A store
+    // made by `hokan init` requires two-factor login (G-6.5-C13).
+    options.configure = [](Config& c) { c.identity.require_two_factor = false; };
+    Result<InitResult> init = Archive::Init(env, dir, me, options);
     if (!init) return Fail(init.error().WithContext("demo"));
     std::printf("Created a new store in %s (store id %s)\n", dir.c_str(), init->store_id.c_str());
+    fresh = true;
   } else {
     std::printf("Using the existing store in %s\n", dir.c_str());
   }
   Result<std::unique_ptr<Archive>> archive = Archive::Open(env, dir);
   if (!archive) return Fail(archive.error());
   Archive& ar = **archive;
+  Result<std::unique_ptr<ApiService>> api_or = ApiService::Open(ar, env);
+  if (!api_or) return Fail(api_or.error());
+  ApiService& api = **api_or;
+
+  std::vector<std::pair<const DemoUser*, std::string>> passwords;
+  if (fresh) {
+    for (const DemoUser& u : kUsers) {
+      NewUser nu{.id = u.id, .display_name = u.name, .roles = {u.role}, .department = u.department};
+      Result<ApiService::LocalUser> made = api.CreateLocalUser(me, nu);
+      if (!made) return Fail(made.error().WithContext(std::string("demo user ") + u.id));
+      passwords.emplace_back(&u, made->password);
+    }
+    const CareRelationship rels[] = {
+        {.user_id = "dr-sato", .patient_id = "P0001", .valid_from = env.clock.Now()},
+        {.department = "internal-medicine", .patient_id = "P0002", .valid_from = env.clock.Now()}};
+    for (const CareRelationship& r : rels) {
+      if (Result<StoredRelationship> c = api.AddCareLocal(me, r); !c) return Fail(c.error());
+    }
+    if (Status st = api.SetLabelLocal(me, "patient:P0003", "vip"); !st.ok()) return Fail(st);
+  }
 
   std::vector<std::string> ids;
   for (const Sample& s : kSamples) {
@@ -58,6 +140,23 @@ int RunDemo(Env& env, std::span<const std::string_view> args) {
     std::printf("  stored %-18s for patient %s: record %s v%lld sha256 %.16s...\n", s.type,
                 s.patient, r->version.record_id.c_str(), static_cast<long long>(r->version.version),
                 r->version.sha256.c_str());
+  }
+  const std::string pdf = DemoPdf("Referral letter (demo) - P0001 - scanned at reception");
+  const std::string lab =
+      "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"HbA1c\"},"
+      "\"subject\":{\"reference\":\"Patient/P0002\"},\"valueQuantity\":{\"value\":6.1,"
+      "\"unit\":\"%\"}}\n";
+  for (const auto& [patient, type, media, content] :
+       {std::tuple{"P0001", "scanned-referral", "application/pdf", &pdf},
+        std::tuple{"P0002", "lab-result", "application/fhir+json", &lab}}) {
+    PutRequest req{.patient_id = patient,
+                   .record_type = type,
+                   .media_type = media,
+                   .content = AsBytes(*content)};
+    Result<PutResult> r = ar.PutRecord(me, req);
+    if (!r) return Fail(r.error());
+    std::printf("  stored %-18s for patient %s: record %s v1 (%s)\n", type, patient,
+                r->version.record_id.c_str(), media);
   }
   // An amendment makes version 2; the original stays readable.
   // The content outlives the request that borrows it.
@@ -82,16 +181,45 @@ int RunDemo(Env& env, std::span<const std::string_view> args) {
   Status cp = ar.CheckpointIfDue();
   if (!cp.ok()) return Fail(cp);
 
+  if (!passwords.empty()) {
+    std::printf("\nDemo users (one-time passwords, shown only now; fictional people):\n");
+    for (const auto& [u, password] : passwords) {
+      std::printf("  %-13s %-18s %-19s %s\n", u->id, password.c_str(), u->role, u->note);
+    }
+    std::printf(
+        "  Two-factor login is off in this demo store only; `hokan init` stores require it.\n"
+        "  P0003 is labelled vip and nobody cares for it: try break-glass as dr-sato.\n");
+  } else {
+    std::printf("\nThe demo users were made the first time; their passwords were shown then.\n");
+  }
+  if (!serve) {
+    std::printf(
+        "\nNext, try:\n"
+        "  hokan record history --dir %s --record %s\n"
+        "  hokan record get --dir %s --record %s --version 1 --out -\n"
+        "  hokan verify --dir %s\n"
+        "  hokan audit tail --dir %s\n"
+        "  hokan audit proof --dir %s --inclusion 1\n"
+        "  hokan demo --dir %s   (serves it on https://localhost:8443)\n",
+        dir.c_str(), ids[0].c_str(), dir.c_str(), ids[0].c_str(), dir.c_str(), dir.c_str(),
+        dir.c_str(), dir.c_str());
+    return 0;
+  }
+  Result<ServerOptions> options = ServerOptionsFor(env, ar, a->Get("listen", "127.0.0.1"), *port);
+  if (!options) return Fail(options.error());
+  const unsigned shown_port = static_cast<unsigned>(*port);
   std::printf(
-      "\nNext, try:\n"
-      "  hokan record history --dir %s --record %s\n"
-      "  hokan record get --dir %s --record %s --version 1 --out -\n"
-      "  hokan verify --dir %s\n"
-      "  hokan audit tail --dir %s\n"
-      "  hokan audit proof --dir %s --inclusion 1\n",
-      dir.c_str(), ids[0].c_str(), dir.c_str(), ids[0].c_str(), dir.c_str(), dir.c_str(),
-      dir.c_str());
-  return 0;
+      "\nTry it (self-signed certificate: %s/keys/tls.crt):\n"
+      "  curl --cacert %s/keys/tls.crt -c jar -H 'Content-Type: application/json' \\\n"
+      "       -d '{\"user_id\":\"dr-sato\",\"password\":\"<from above>\"}' "
+      "https://localhost:%u/api/v1/session\n"
+      "  curl --cacert %s/keys/tls.crt -b jar https://localhost:%u/api/v1/patients/P0001/records\n"
+      "  curl --cacert %s/keys/tls.crt -b jar https://localhost:%u/api/v1/records/%s/content\n"
+      "  The API: https://localhost:%u/api/v1/openapi.json (docs/api.md)\n\n",
+      dir.c_str(), dir.c_str(), shown_port, dir.c_str(), shown_port, dir.c_str(), shown_port,
+      ids[0].c_str(), shown_port);
+  std::fflush(stdout);
+  return ServeUntilSignal(ar, api, *options);
 }
 
 }  // namespace hokan::cli_internal

@@ -111,7 +111,7 @@ HttpResponse JsonError(int http_status, std::string_view code, std::string_view 
   return r;
 }
 
-class Session;
+class TlsConnection;
 
 struct Server::Impl {
   explicit Impl(ServerOptions o) : options(std::move(o)), workers(options.worker_threads) {}
@@ -121,7 +121,7 @@ struct Server::Impl {
   HttpHandler handler;
   Mutex mu;
   CondVar cv;
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions HK_GUARDED_BY(mu);
+  std::unordered_map<TlsConnection*, std::weak_ptr<TlsConnection>> sessions HK_GUARDED_BY(mu);
   bool shutdown_requested HK_GUARDED_BY(mu) = false;
   bool shut_down HK_GUARDED_BY(mu) = false;
   std::atomic<bool> stopping{false};
@@ -140,34 +140,40 @@ struct Server::Impl {
   std::vector<std::thread> threads;
 
   void Accept();
-  void Register(const std::shared_ptr<Session>& s) HK_EXCLUDES(mu);
-  void Unregister(Session* s) HK_EXCLUDES(mu);
-  std::vector<std::shared_ptr<Session>> Live() HK_EXCLUDES(mu);
+  void Register(const std::shared_ptr<TlsConnection>& s) HK_EXCLUDES(mu);
+  void Unregister(TlsConnection* s) HK_EXCLUDES(mu);
+  std::vector<std::shared_ptr<TlsConnection>> Live() HK_EXCLUDES(mu);
   std::size_t Open() HK_EXCLUDES(mu) {
     MutexLock lock(mu);
     return sessions.size();
   }
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+class TlsConnection : public std::enable_shared_from_this<TlsConnection> {
  public:
-  Session(tcp::socket socket, Server::Impl& server)
+  TlsConnection(tcp::socket socket, Server::Impl& server)
       : stream_(std::move(socket), server.ssl), server_(server) {
     error_code ec;
     const tcp::endpoint peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
     if (!ec) client_address_ = peer.address().to_string();
   }
-  ~Session() { server_.Unregister(this); }
+  ~TlsConnection() { server_.Unregister(this); }
 
   void Start() {
     asio::dispatch(stream_.get_executor(),
-                   beast::bind_front_handler(&Session::Handshake, shared_from_this()));
+                   beast::bind_front_handler(&TlsConnection::Handshake, shared_from_this()));
   }
 
   // On the session's strand: close now unless a request is being handled or written.
   void StopIfIdle() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-      if (!self->busy_) self->Close();
+      if (self->busy_) return;
+      // Waiting for a next request that will not be read: no TLS goodbye, just close (a
+      // pending read would otherwise hold the connection until its own deadline).
+      self->closing_ = true;
+      error_code ignored;
+      beast::get_lowest_layer(self->stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+      beast::get_lowest_layer(self->stream_).socket().close(ignored);
     });
   }
 
@@ -176,8 +182,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Handshake() {
     beast::get_lowest_layer(stream_).expires_after(limits().handshake_timeout);
-    stream_.async_handshake(asio::ssl::stream_base::server,
-                            beast::bind_front_handler(&Session::OnHandshake, shared_from_this()));
+    stream_.async_handshake(
+        asio::ssl::stream_base::server,
+        beast::bind_front_handler(&TlsConnection::OnHandshake, shared_from_this()));
   }
 
   void OnHandshake(error_code ec) {
@@ -204,8 +211,9 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::get_lowest_layer(stream_).expires_after(first_ ? limits().header_timeout
                                                           : limits().idle_timeout);
     first_ = false;
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        beast::bind_front_handler(&TlsConnection::OnHeader, shared_from_this()));
   }
 
   void OnHeader(error_code ec, std::size_t /*bytes*/) {
@@ -231,7 +239,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadBody() {
     bhttp::async_read(stream_, buffer_, *parser_,
-                      beast::bind_front_handler(&Session::OnBody, shared_from_this()));
+                      beast::bind_front_handler(&TlsConnection::OnBody, shared_from_this()));
   }
 
   void OnReadError(error_code ec) {
@@ -314,7 +322,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res_->prepare_payload();
     beast::get_lowest_layer(stream_).expires_after(limits().write_timeout);
     bhttp::async_write(stream_, *res_,
-                       beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
+                       beast::bind_front_handler(&TlsConnection::OnWrite, shared_from_this()));
   }
 
   void OnWrite(error_code ec, std::size_t /*bytes*/) {
@@ -348,19 +356,19 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closing_ = false;
 };
 
-void Server::Impl::Register(const std::shared_ptr<Session>& s) {
+void Server::Impl::Register(const std::shared_ptr<TlsConnection>& s) {
   MutexLock lock(mu);
   sessions.emplace(s.get(), s);
 }
 
-void Server::Impl::Unregister(Session* s) {
+void Server::Impl::Unregister(TlsConnection* s) {
   MutexLock lock(mu);
   sessions.erase(s);
   cv.SignalAll();
 }
 
-std::vector<std::shared_ptr<Session>> Server::Impl::Live() {
-  std::vector<std::shared_ptr<Session>> live;
+std::vector<std::shared_ptr<TlsConnection>> Server::Impl::Live() {
+  std::vector<std::shared_ptr<TlsConnection>> live;
   MutexLock lock(mu);
   live.reserve(sessions.size());
   for (auto& [ptr, weak] : sessions) {
@@ -383,7 +391,7 @@ void Server::Impl::Accept() {
       socket.close(ignored);
       return Accept();
     }
-    auto session = std::make_shared<Session>(std::move(socket), *this);
+    auto session = std::make_shared<TlsConnection>(std::move(socket), *this);
     Register(session);
     session->Start();
     Accept();
@@ -477,10 +485,10 @@ void Server::Shutdown() {
   // Idle connections close now; busy ones finish their request (keep-alive is off).
   const auto deadline = std::chrono::steady_clock::now() + s.options.shutdown_grace;
   for (;;) {
-    std::vector<std::shared_ptr<Session>> live = s.Live();
+    std::vector<std::shared_ptr<TlsConnection>> live = s.Live();
     if (live.empty()) break;
     for (auto& p : live) p->StopIfIdle();
-    live.clear();  // Without the lock: ~Session takes it.
+    live.clear();  // Without the lock: ~TlsConnection takes it.
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) break;
     MutexLock lock(s.mu);
