@@ -7,11 +7,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "base/encoding.h"
 #include "base/posix_env.h"
+#include "base/time.h"
+#include "crypto/x509.h"
 #include "http/api_v1.h"
 #include "http/client.h"
 #include "http/server.h"
@@ -30,12 +33,12 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using json = nlohmann::json;
 
-constexpr PasswordHashParams kCheapHash{.ops_limit = 1, .mem_limit = 8 * 1024};
+constexpr PasswordHashParams kCheapHash{.ops_limit = 1, .mem_limit = 8192};
 
 // A store, its API service and an HTTPS server on a free loopback port.
 class ApiFixture : public ::testing::Test {
  protected:
-  void StartServer(bool two_factor) {
+  void StartServer(bool two_factor, const std::string& client_ca = "") {
     clock_.Set(std::chrono::system_clock::now());
     dir_ = tmp_.path() + "/store";
     ArchiveOptions init;
@@ -56,6 +59,7 @@ class ApiFixture : public ::testing::Test {
     o.worker_threads = 8;
     o.tls.cert_file = files->cert;
     o.tls.key_file = files->key;
+    o.tls.client_ca_file = client_ca;
     o.limits.max_body_bytes = 1 << 20;
     o.on_rejected = MakeRejectionAuditor(*api_);
     auto server = Server::Start(o, MakeApiHandler(*api_, *router_));
@@ -67,10 +71,12 @@ class ApiFixture : public ::testing::Test {
     if (server_) server_->Shutdown();
   }
 
-  std::unique_ptr<HttpsClient> Connect() {
+  std::unique_ptr<HttpsClient> Connect(const std::string& cert = "", const std::string& key = "") {
     ClientOptions o;
     o.port = server_->port();
     o.ca_file = dir_ + "/keys/tls.crt";
+    o.cert_file = cert;
+    o.key_file = key;
     auto c = HttpsClient::Connect(o);
     EXPECT_OK(c);
     return c ? std::move(*c) : nullptr;
@@ -354,12 +360,17 @@ TEST_F(ApiFixture, LoginFailuresAreIndistinguishableThenLockedOut_G_6_5_D4) {
     return Send("POST", "/api/v1/session", {{"Content-Type", "application/json"}},
                 json{{"user_id", user}, {"password", password}}.dump());
   };
-  auto strip = [](ClientResponse r) {
+  auto strip = [](const ClientResponse& r) {
     json j = json::parse(r.body);
     j.erase("request_id");
     std::vector<std::string> names;
     for (const auto& [k, v] : r.headers) {
-      if (k != "x-request-id" && k != "date") names.push_back(k + "=" + v);
+      if (k != "x-request-id" && k != "date") {
+        std::string kv = k;
+        kv += "=";
+        kv += v;
+        names.push_back(std::move(kv));
+      }
     }
     return std::make_pair(j.dump(), names);
   };
@@ -547,6 +558,86 @@ TEST_F(ApiFixture, BadInputIsRefusedAndNothingIsStored) {
       Send("GET", "/api/v1/records/" + v["record_id"].get<std::string>() + "/content", s);
   EXPECT_EQ(back.body, "%PDF-1.4 demo");
   EXPECT_EQ(back.Header("content-type").value_or(""), "application/pdf");
+}
+
+// Systems: an administrator issues a scoped, expiring token to a system account; the token
+// works only within its scopes, cannot mint tokens, and stops at revocation.
+TEST_F(ApiFixture, ApiTokensAreScopedAndRevocable) {
+  StartServer(false);
+  auto admin = api_->CreateLocalUser(
+      local_, {.id = "admin-t", .display_name = "Admin T", .roles = {"admin"}});
+  ASSERT_OK(admin);
+  ASSERT_OK(api_->CreateLocalUser(local_, {.id = "sys-lab",
+                                           .display_name = "Lab system",
+                                           .kind = UserKind::kSystem,
+                                           .roles = {"physician"}}));
+  ASSERT_OK(api_->AddCareLocal(local_, {.user_id = "sys-lab",
+                                        .patient_id = "P-LAB",
+                                        .valid_from = clock_.Now() - std::chrono::hours(1)}));
+  const std::string record = PutLocal("P-LAB", "earlier result");
+  HeaderList a = Login("admin-t", admin->password);
+  a.emplace_back("Content-Type", "application/json");
+  ClientResponse made =
+      Send("POST", "/api/v1/users/sys-lab/tokens", a,
+           json{{"scopes", {"record.create"}},
+                {"expires_at", FormatRfc3339(clock_.Now() + std::chrono::hours(24 * 30))}}
+               .dump());
+  ASSERT_EQ(made.status, 201) << made.body;
+  const json t = json::parse(made.body);
+  const HeaderList bearer = {{"Authorization", "Bearer " + t["token"].get<std::string>()},
+                             {"Content-Type", "application/fhir+json"}};
+  ClientResponse up = Send("POST", "/api/v1/records?patient=P-LAB&type=lab-result", bearer, "{}");
+  EXPECT_EQ(up.status, 201) << up.body;
+  EXPECT_EQ(EntryFor(up)->event.session, t["token_id"]);
+  ClientResponse read = Send("GET", "/api/v1/records/" + record + "/content", bearer);
+  EXPECT_EQ(read.status, 403);
+  EXPECT_EQ(EntryFor(read)->event.rule, "deny:token-scope");
+  EXPECT_EQ(Send("POST", "/api/v1/users/sys-lab/tokens", bearer,
+                 json{{"scopes", {"record.*"}}, {"expires_at", FormatRfc3339(clock_.Now())}}.dump())
+                .status,
+            403);  // A token never mints tokens.
+  ASSERT_EQ(
+      Send("DELETE", "/api/v1/users/sys-lab/tokens/" + t["token_id"].get<std::string>(), a).status,
+      200);
+  EXPECT_EQ(Send("POST", "/api/v1/records?patient=P-LAB&type=lab-result", bearer, "{}").status,
+            401);
+}
+
+// G-6.11-C2: a system presents a client certificate bound to its account and is identified
+// by it; the same connection without a bound certificate is not.
+TEST_F(ApiFixture, ClientCertificateIdentifiesASystem_G_6_11_C2) {
+  auto ca = MakeCertificate({.common_name = "ward CA", .is_ca = true});
+  ASSERT_OK(ca);
+  auto cert = MakeCertificate({.common_name = "ward-gw", .client_auth = true}, &*ca);
+  ASSERT_OK(cert);
+  for (const auto& [name, text] :
+       {std::pair{"/ca.pem", ca->cert_pem}, std::pair{"/gw.crt", cert->cert_pem},
+        std::pair{"/gw.key", cert->key_pem}}) {
+    std::ofstream(tmp_.path() + name) << text;
+  }
+  StartServer(false, tmp_.path() + "/ca.pem");
+  auto admin = api_->CreateLocalUser(
+      local_, {.id = "admin-c", .display_name = "Admin C", .roles = {"admin"}});
+  ASSERT_OK(admin);
+  ASSERT_OK(api_->CreateLocalUser(local_, {.id = "ward-gw",
+                                           .display_name = "Ward gateway",
+                                           .kind = UserKind::kSystem,
+                                           .roles = {"nurse"}}));
+  auto fp = CertificateFingerprint(cert->cert_pem);
+  ASSERT_OK(fp);
+  HeaderList a = Login("admin-c", admin->password);
+  a.emplace_back("Content-Type", "application/json");
+  ASSERT_EQ(Send("POST", "/api/v1/users/ward-gw/client-certificates", a,
+                 json{{"fingerprint", *fp}}.dump())
+                .status,
+            201);
+  auto c = Connect(tmp_.path() + "/gw.crt", tmp_.path() + "/gw.key");
+  ASSERT_TRUE(c);
+  auto who = c->Send("GET", "/api/v1/whoami");
+  ASSERT_OK(who);
+  EXPECT_EQ(who->status, 200) << who->body;
+  EXPECT_EQ(json::parse(who->body)["user"]["id"], "ward-gw");
+  EXPECT_EQ(Send("GET", "/api/v1/whoami").status, 401);  // No certificate, no identity.
 }
 
 TEST_F(ApiFixture, OpenApiDocumentListsEveryRoute) {

@@ -29,7 +29,7 @@ Result<ServerOptions> ServerOptionsFor(Env& env, const Archive& archive, const s
                      .require_client_cert = c.require_client_cert};
   o.limits.max_header_bytes = c.max_header_bytes;
   // The largest content plus room for the multipart-free envelope (headers are separate).
-  o.limits.max_body_bytes = archive.config().max_content_bytes + 64 * 1024;
+  o.limits.max_body_bytes = archive.config().max_content_bytes + (64ull << 10);
   o.limits.max_connections = c.max_connections;
   o.limits.handshake_timeout = std::chrono::seconds(c.handshake_timeout_seconds);
   o.limits.header_timeout = std::chrono::seconds(c.header_timeout_seconds);

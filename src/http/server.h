@@ -34,8 +34,8 @@ struct TlsOptions {
 };
 
 struct ServerLimits {
-  std::size_t max_header_bytes = 16 * 1024;
-  std::uint64_t max_body_bytes = 64ull * 1024 * 1024 + 64 * 1024;
+  std::size_t max_header_bytes = 16384;
+  std::uint64_t max_body_bytes = (64ull << 20) + (64ull << 10);
   std::chrono::milliseconds handshake_timeout{10'000};
   std::chrono::milliseconds header_timeout{10'000};  // First byte to end of the header.
   std::chrono::milliseconds body_timeout{300'000};

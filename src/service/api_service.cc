@@ -168,7 +168,7 @@ Result<std::unique_ptr<ApiService>> ApiService::Open(Archive& archive, Env& env,
 
 TimePoint ApiService::Now() const { return env_.clock.Now(); }
 
-void ApiService::AuditAlone(AuditEvent e) {
+void ApiService::AuditAlone(const AuditEvent& e) {
   // An entry that cannot be written is not silently dropped: the caller's answer is already
   // a refusal, and the failure shows in the server log by its status code only.
   (void)archive_.audit().Append(e);

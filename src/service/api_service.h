@@ -220,7 +220,7 @@ class ApiService {
                             const std::string& record_id = "", bool sensitive = false);
   Result<Principal> Authenticate(const RequestContext& ctx);
   // One audit entry of its own (a refusal, a public request).
-  void AuditAlone(AuditEvent e);
+  void AuditAlone(const AuditEvent& e);
   // An identity change and its audit entry in one transaction.
   Status WriteAudited(const Actor& actor, std::string_view action, const std::string& target,
                       const std::function<Status(Database&)>& change);

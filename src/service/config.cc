@@ -103,7 +103,7 @@ Status ParseIdentity(const toml::table& t, const std::string& path, IdentityConf
   HK_RETURN_IF_ERROR(ReadCount(t, "identity", "failures_before_lockout", 100, false, path,
                                c.failures_before_lockout));
   HK_RETURN_IF_ERROR(
-      ReadCount(t, "identity", "lockout_minutes", 24 * 60, false, path, c.lockout_minutes));
+      ReadCount(t, "identity", "lockout_minutes", 1440, false, path, c.lockout_minutes));
   HK_RETURN_IF_ERROR(ReadCount(t, "identity", "reauthenticate_minutes", 60, false, path,
                                c.reauthenticate_minutes));
   if (c.failures_before_lockout < c.failures_before_delay) {

@@ -22,7 +22,7 @@ struct ServerConfig {
   std::uint64_t io_threads = 0;  // 0: one per core.
   std::uint64_t worker_threads = 32;
   std::uint64_t max_connections = 1024;
-  std::uint64_t max_header_bytes = 16 * 1024;
+  std::uint64_t max_header_bytes = 16384;
   std::uint64_t handshake_timeout_seconds = 10;
   std::uint64_t header_timeout_seconds = 10;
   std::uint64_t body_timeout_seconds = 300;
