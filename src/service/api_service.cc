@@ -233,19 +233,43 @@ Result<Principal> ApiService::Authenticate(const RequestContext& ctx) {
   return UnauthenticatedError("authentication required: sign in or present an API token");
 }
 
-Result<ApiService::Allowed> ApiService::Authorize(const RequestContext& ctx,
-                                                  std::string_view action, Resource resource,
-                                                  const std::string& record_id, bool sensitive) {
-  AuditEvent refused = RequestEvent(ctx, action);
-  refused.patient = resource.patient_id;
-  refused.record = record_id;
+Result<Principal> ApiService::Identify(const RequestContext& ctx, std::string_view action) {
   Result<Principal> p = Authenticate(ctx);
   if (!p) {
+    AuditEvent refused = RequestEvent(ctx, action);
     refused.outcome = OutcomeFor(p.error().code());
     refused.detail = {{"method", ctx.method}, {"path", Truncate(ctx.path, 200)}};
     AuditAlone(refused);
-    return p.error();
   }
+  return p;
+}
+
+Result<ApiService::Allowed> ApiService::Authorize(const RequestContext& ctx,
+                                                  std::string_view action, Resource resource,
+                                                  const std::string& record_id, bool sensitive) {
+  HK_ASSIGN_OR_RETURN(Principal p, Identify(ctx, action));
+  return AuthorizeAs(ctx, std::move(p), action, std::move(resource), record_id, sensitive);
+}
+
+void ApiService::AuditLookupFailure(const RequestContext& ctx, const Principal& who,
+                                    std::string_view action, const std::string& record_id,
+                                    const Status& st) {
+  AuditEvent e = RequestEvent(ctx, action);
+  e.actor = "user:" + who.user.id;
+  e.session = who.credential_id;
+  e.maintenance = who.user.kind == UserKind::kMaintenance;
+  e.record = Truncate(record_id, 64);
+  e.outcome = OutcomeFor(st.code());
+  AuditAlone(e);
+}
+
+Result<ApiService::Allowed> ApiService::AuthorizeAs(const RequestContext& ctx, Principal who,
+                                                    std::string_view action, Resource resource,
+                                                    const std::string& record_id, bool sensitive) {
+  AuditEvent refused = RequestEvent(ctx, action);
+  refused.patient = resource.patient_id;
+  refused.record = record_id;
+  std::optional<Principal> p(std::move(who));
   refused.actor = "user:" + p->user.id;
   refused.session = p->credential_id;
   refused.maintenance = p->user.kind == UserKind::kMaintenance;
@@ -574,34 +598,28 @@ Result<TotpConfirmation> ApiService::ConfirmTotp(const RequestContext& ctx, std:
 // --- records -------------------------------------------------------------------------------------
 
 Result<PutResult> ApiService::PutRecord(const RequestContext& ctx, PutRequest request) {
+  HK_ASSIGN_OR_RETURN(Principal who, Identify(ctx, kActionRecordCreate));
   if (!request.record_id.empty()) {
     // A new version: the record's own patient decides, whatever the request claims.
     Result<VersionInfo> info = archive_.records().GetVersionInfo(request.record_id, 0);
     if (!info) {
-      AuditEvent e = RequestEvent(ctx, kActionRecordCreate);
-      e.record = Truncate(request.record_id, 64);
-      e.outcome = OutcomeFor(info.error().code());
-      AuditAlone(e);
+      AuditLookupFailure(ctx, who, kActionRecordCreate, request.record_id, info.error());
       return info.error();
     }
     if (!request.patient_id.empty() && request.patient_id != info->patient_id) {
-      AuditEvent e = RequestEvent(ctx, kActionRecordCreate);
-      e.record = request.record_id;
-      e.outcome = "invalid";
-      AuditAlone(e);
-      return InvalidArgumentError("record " + request.record_id +
-                                  " belongs to another patient than the one named");
+      const Status st = InvalidArgumentError("record " + request.record_id +
+                                             " belongs to another patient than the one named");
+      AuditLookupFailure(ctx, who, kActionRecordCreate, request.record_id, st);
+      return st;
     }
     request.patient_id = info->patient_id;
   } else if (Status st = ValidatePatientId(request.patient_id); !st.ok()) {
-    AuditEvent e = RequestEvent(ctx, kActionRecordCreate);
-    e.outcome = "invalid";
-    AuditAlone(e);
+    AuditLookupFailure(ctx, who, kActionRecordCreate, "", st);
     return st;
   }
-  HK_ASSIGN_OR_RETURN(
-      Allowed a, Authorize(ctx, kActionRecordCreate, Resource{.patient_id = request.patient_id},
-                           request.record_id));
+  HK_ASSIGN_OR_RETURN(Allowed a,
+                      AuthorizeAs(ctx, std::move(who), kActionRecordCreate,
+                                  Resource{.patient_id = request.patient_id}, request.record_id));
   Result<PutResult> r = archive_.PutRecord(a.actor, request);
   if (!r) {
     AuditEvent e = EventOf(a.actor, kActionRecordCreate);
@@ -615,48 +633,42 @@ Result<PutResult> ApiService::PutRecord(const RequestContext& ctx, PutRequest re
 
 Result<ReadResult> ApiService::ReadRecord(const RequestContext& ctx, const std::string& record_id,
                                           std::int64_t version) {
+  HK_ASSIGN_OR_RETURN(Principal who, Identify(ctx, kActionRecordRead));
   Result<VersionInfo> info = archive_.records().GetVersionInfo(record_id, 0);
   if (!info) {
-    AuditEvent e = RequestEvent(ctx, kActionRecordRead);
-    e.record = Truncate(record_id, 64);
-    e.outcome = OutcomeFor(info.error().code());
-    AuditAlone(e);
+    AuditLookupFailure(ctx, who, kActionRecordRead, record_id, info.error());
     return info.error();
   }
-  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionRecordRead,
-                                           Resource{.patient_id = info->patient_id}, record_id));
+  HK_ASSIGN_OR_RETURN(Allowed a, AuthorizeAs(ctx, std::move(who), kActionRecordRead,
+                                             Resource{.patient_id = info->patient_id}, record_id));
   // The archive writes the read's entry (durably, before returning content) and the entries
   // of reads that fail.
   return archive_.ReadRecord(a.actor, record_id, version);
 }
 
 Result<RecordHistory> ApiService::History(const RequestContext& ctx, const std::string& record_id) {
+  HK_ASSIGN_OR_RETURN(Principal who, Identify(ctx, kActionRecordHistory));
   Result<VersionInfo> info = archive_.records().GetVersionInfo(record_id, 0);
   if (!info) {
-    AuditEvent e = RequestEvent(ctx, kActionRecordHistory);
-    e.record = Truncate(record_id, 64);
-    e.outcome = OutcomeFor(info.error().code());
-    AuditAlone(e);
+    AuditLookupFailure(ctx, who, kActionRecordHistory, record_id, info.error());
     return info.error();
   }
-  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionRecordHistory,
-                                           Resource{.patient_id = info->patient_id}, record_id));
+  HK_ASSIGN_OR_RETURN(Allowed a, AuthorizeAs(ctx, std::move(who), kActionRecordHistory,
+                                             Resource{.patient_id = info->patient_id}, record_id));
   return archive_.History(a.actor, record_id);
 }
 
 Result<RecordState> ApiService::MarkEnteredInError(const RequestContext& ctx,
                                                    const std::string& record_id,
                                                    const std::string& reason) {
+  HK_ASSIGN_OR_RETURN(Principal who, Identify(ctx, kActionRecordMarkError));
   Result<VersionInfo> info = archive_.records().GetVersionInfo(record_id, 0);
   if (!info) {
-    AuditEvent e = RequestEvent(ctx, kActionRecordMarkError);
-    e.record = Truncate(record_id, 64);
-    e.outcome = OutcomeFor(info.error().code());
-    AuditAlone(e);
+    AuditLookupFailure(ctx, who, kActionRecordMarkError, record_id, info.error());
     return info.error();
   }
-  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionRecordMarkError,
-                                           Resource{.patient_id = info->patient_id}, record_id));
+  HK_ASSIGN_OR_RETURN(Allowed a, AuthorizeAs(ctx, std::move(who), kActionRecordMarkError,
+                                             Resource{.patient_id = info->patient_id}, record_id));
   Result<RecordState> r = archive_.MarkEnteredInError(a.actor, record_id, reason);
   if (!r) {
     AuditEvent e = EventOf(a.actor, kActionRecordMarkError);
@@ -983,10 +995,11 @@ Result<NewApiToken> ApiService::CreateApiToken(const RequestContext& ctx,
                                                const std::vector<std::string>& scopes,
                                                TimePoint expires_at) {
   // Administrators issue tokens to system accounts; a system may also rotate its own.
-  Result<Principal> who = Authenticate(ctx);
-  const bool own = who && who->user.id == user_id;
-  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, own ? kActionTokenManage : kActionUserManage,
-                                           {.target_user_id = own ? "" : user_id}, "", true));
+  HK_ASSIGN_OR_RETURN(Principal who, Identify(ctx, kActionTokenManage));
+  const bool own = who.user.id == user_id;
+  HK_ASSIGN_OR_RETURN(Allowed a,
+                      AuthorizeAs(ctx, std::move(who), own ? kActionTokenManage : kActionUserManage,
+                                  {.target_user_id = own ? "" : user_id}, "", true));
   NewApiToken out;
   HK_RETURN_IF_ERROR(
       WriteAudited(a.actor, "token.create", "user:" + user_id, [&](Database& db) -> Status {
@@ -998,10 +1011,11 @@ Result<NewApiToken> ApiService::CreateApiToken(const RequestContext& ctx,
 
 Result<std::vector<ApiTokenInfo>> ApiService::ListApiTokens(const RequestContext& ctx,
                                                             const std::string& user_id) {
-  Result<Principal> who = Authenticate(ctx);
-  const bool own = who && who->user.id == user_id;
-  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, own ? kActionTokenManage : kActionUserRead,
-                                           {.target_user_id = own ? "" : user_id}));
+  HK_ASSIGN_OR_RETURN(Principal who, Identify(ctx, kActionTokenManage));
+  const bool own = who.user.id == user_id;
+  HK_ASSIGN_OR_RETURN(Allowed a,
+                      AuthorizeAs(ctx, std::move(who), own ? kActionTokenManage : kActionUserRead,
+                                  {.target_user_id = own ? "" : user_id}));
   std::vector<ApiTokenInfo> out;
   HK_RETURN_IF_ERROR(archive_.db().Read([&](Database& db) -> Status {
     HK_ASSIGN_OR_RETURN(out, identity_->ListApiTokens(db, user_id));
@@ -1015,10 +1029,11 @@ Result<std::vector<ApiTokenInfo>> ApiService::ListApiTokens(const RequestContext
 
 Status ApiService::RevokeApiToken(const RequestContext& ctx, const std::string& user_id,
                                   const std::string& token_id) {
-  Result<Principal> who = Authenticate(ctx);
-  const bool own = who && who->user.id == user_id;
-  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, own ? kActionTokenManage : kActionUserManage,
-                                           {.target_user_id = own ? "" : user_id}));
+  HK_ASSIGN_OR_RETURN(Principal who, Identify(ctx, kActionTokenManage));
+  const bool own = who.user.id == user_id;
+  HK_ASSIGN_OR_RETURN(Allowed a,
+                      AuthorizeAs(ctx, std::move(who), own ? kActionTokenManage : kActionUserManage,
+                                  {.target_user_id = own ? "" : user_id}));
   return WriteAudited(a.actor, "token.revoke", "user:" + user_id + " " + token_id,
                       [&](Database& db) -> Status {
                         HK_ASSIGN_OR_RETURN(std::vector<ApiTokenInfo> tokens,

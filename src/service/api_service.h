@@ -219,6 +219,15 @@ class ApiService {
   Result<Allowed> Authorize(const RequestContext& ctx, std::string_view action, Resource resource,
                             const std::string& record_id = "", bool sensitive = false);
   Result<Principal> Authenticate(const RequestContext& ctx);
+  // Authenticate, auditing a failure as the `action` refused.
+  Result<Principal> Identify(const RequestContext& ctx, std::string_view action);
+  // Authorize for an already identified caller.
+  Result<Allowed> AuthorizeAs(const RequestContext& ctx, Principal who, std::string_view action,
+                              Resource resource, const std::string& record_id = "",
+                              bool sensitive = false);
+  // The entry of a request whose record could not be looked up (or was inconsistent).
+  void AuditLookupFailure(const RequestContext& ctx, const Principal& who, std::string_view action,
+                          const std::string& record_id, const Status& st);
   // One audit entry of its own (a refusal, a public request).
   void AuditAlone(const AuditEvent& e);
   // An identity change and its audit entry in one transaction.
