@@ -395,7 +395,7 @@ TEST_F(ApiFixture, LoginFailuresAreIndistinguishableThenLockedOut_G_6_5_D4) {
   EXPECT_EQ(attempt("nurse-a", u->password).status, 200);
 }
 
-TEST_F(ApiFixture, IdleSessionLocksAndLogoutEndsIt) {
+TEST_F(ApiFixture, IdleSessionLocksAndLogoutEndsIt_G_6_5_C4) {
   StartServer(false);
   auto u = api_->CreateLocalUser(local_,
                                  {.id = "clerk-a", .display_name = "Clerk A", .roles = {"clerk"}});
@@ -486,6 +486,25 @@ TEST_F(ApiFixture, FirstAdministratorWithSetupSecretAndTwoFactor_G_6_5_C13_G_6_5
           .status,
       200);
   Login("dr-new", "Tall-Ginkgo-42-Tree");  // Restricted until enrolled, but signed in.
+
+  // G-6.0-S14-4: a role change records who requested and who approved it.
+  EXPECT_EQ(Send("PUT", "/api/v1/users/dr-new/roles", admin_json,
+                 json{{"roles", {"physician", "nurse"}}}.dump())
+                .status,
+            400);
+  ClientResponse roles = Send("PUT", "/api/v1/users/dr-new/roles", admin_json,
+                              json{{"roles", {"physician", "nurse"}},
+                                   {"requested_by", "head of internal medicine"},
+                                   {"approved_by", "medical director"}}
+                                  .dump());
+  ASSERT_EQ(roles.status, 200) << roles.body;
+  bool approved = false;
+  const auto roles_entry = EntryFor(roles);
+  ASSERT_TRUE(roles_entry);
+  for (const auto& [k, v] : roles_entry->event.detail) {
+    if (k == "approved_by" && v == "medical director") approved = true;
+  }
+  EXPECT_TRUE(approved);
 
   // Separation of duties: the administrator cannot read clinical content.
   const std::string record = PutLocal("P0001", "note");

@@ -758,16 +758,22 @@ void AddRoutes(Router& router, ApiService& api) {
       });
   add({.method = "PUT",
        .pattern = "/api/v1/users/{user_id}/roles",
-       .summary = "Replace a user's roles",
+       .summary = "Replace a user's roles (requested_by and approved_by are recorded)",
        .action = "user.manage",
        .request_media_type = json_type},
       [&api](Call& c) {
         json b;
         HttpResponse err;
         std::vector<std::string> roles;
-        if (!c.Body(b, err) || !c.Strings(b, "roles", roles, err)) return err;
-        return OrError<User>(c, api.SetRoles(c.ctx(), c.Param("user_id"), roles), 200,
-                             [](const User& u) { return UserJson(u); });
+        std::string requested_by, approved_by;
+        if (!c.Body(b, err) || !c.Strings(b, "roles", roles, err) ||
+            !c.Str(b, "requested_by", requested_by, err) ||
+            !c.Str(b, "approved_by", approved_by, err)) {
+          return err;
+        }
+        return OrError<User>(
+            c, api.SetRoles(c.ctx(), c.Param("user_id"), roles, requested_by, approved_by), 200,
+            [](const User& u) { return UserJson(u); });
       });
   for (const bool disable : {true, false}) {
     add({.method = "POST",

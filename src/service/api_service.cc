@@ -918,17 +918,33 @@ Result<CreatedUser> ApiService::CreateUser(const RequestContext& ctx,
 }
 
 Result<User> ApiService::SetRoles(const RequestContext& ctx, const std::string& user_id,
-                                  const std::vector<std::string>& roles) {
+                                  const std::vector<std::string>& roles,
+                                  const std::string& requested_by, const std::string& approved_by) {
   HK_ASSIGN_OR_RETURN(Allowed a,
                       Authorize(ctx, kActionUserManage, {.target_user_id = user_id}, "", true));
   HK_RETURN_IF_ERROR(CheckRoles(roles));
+  // G-6.0-S14-4: privileges change on a department's request, approved by its manager.
+  for (const std::string* who : {&requested_by, &approved_by}) {
+    if (who->empty() || who->size() > 200) {
+      return InvalidArgumentError(
+          "a role change names who requested it and who approved it (1 to 200 characters)");
+    }
+  }
   User out;
-  HK_RETURN_IF_ERROR(
-      WriteAudited(a.actor, "user.roles", "user:" + user_id + " roles=" + JoinRoles(roles),
-                   [&](Database& db) -> Status {
-                     HK_ASSIGN_OR_RETURN(out, identity_->SetRolesIn(db, user_id, roles));
-                     return OkStatus();
-                   }));
+  AuditEvent e = EventOf(a.actor, "user.roles");
+  e.detail = {{"target", "user:" + user_id},
+              {"roles", JoinRoles(roles)},
+              {"requested_by", requested_by},
+              {"approved_by", approved_by}};
+  Status st = archive_.db().committer().Run([&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(out, identity_->SetRolesIn(db, user_id, roles));
+    return archive_.audit().AppendIn(db, e).error();
+  });
+  if (!st.ok()) {
+    e.outcome = OutcomeFor(st.code());
+    AuditAlone(e);
+    return st;
+  }
   return out;
 }
 

@@ -178,8 +178,10 @@ class ApiService {
   Result<std::vector<User>> ListUsers(const RequestContext& ctx);
   Result<User> GetUser(const RequestContext& ctx, const std::string& user_id);
   Result<CreatedUser> CreateUser(const RequestContext& ctx, const NewUserRequest& request);
+  // G-6.0-S14-4: the audit entry records who requested the change and who approved it.
   Result<User> SetRoles(const RequestContext& ctx, const std::string& user_id,
-                        const std::vector<std::string>& roles);
+                        const std::vector<std::string>& roles, const std::string& requested_by,
+                        const std::string& approved_by);
   Result<User> SetDisabled(const RequestContext& ctx, const std::string& user_id, bool disabled);
   Result<IssuedPasswordReset> ResetPassword(const RequestContext& ctx, const std::string& user_id,
                                             const std::string& verified_by,
