@@ -127,6 +127,18 @@ Result<TlsFiles> ServerTlsFiles(Env& env, const Archive& archive) {
   return f;
 }
 
+// Holds one of the service's password-hashing slots for its lifetime.
+class ApiService::HashSlot {
+ public:
+  explicit HashSlot(std::counting_semaphore<>& slots) : slots_(slots) { slots_.acquire(); }
+  ~HashSlot() { slots_.release(); }
+  HashSlot(const HashSlot&) = delete;
+  HashSlot& operator=(const HashSlot&) = delete;
+
+ private:
+  std::counting_semaphore<>& slots_;
+};
+
 struct ApiService::Allowed {
   Principal principal;
   Decision decision;
@@ -358,6 +370,7 @@ Result<LoginResult> ApiService::Login(const RequestContext& ctx, const LoginRequ
   LoginRequest req = request;
   if (req.client_cert_fingerprint.empty()) req.client_cert_fingerprint = ctx.client_cert_sha256;
   AuditEvent e = RequestEvent(ctx, "auth.login");
+  const HashSlot slot(hash_slots_);  // Bounds Argon2id memory under a sign-in flood.
   e.actor = LoggableLoginId(req.login_id);
   HK_ASSIGN_OR_RETURN(
       LoginOutcome out, identity_->Login(req, [&](Database& db, const LoginOutcome& o) -> Status {
@@ -423,6 +436,7 @@ Status ApiService::SetPasswordWithCode(const RequestContext& ctx, std::string_vi
   AuditEvent e = RequestEvent(ctx, "user.password_set");
   e.actor = LoggableLoginId(user_id);
   e.detail = {{"proof", "reset_code"}};
+  const HashSlot slot(hash_slots_);  // Bounds Argon2id memory under a sign-in flood.
   Result<PasswordChange> changed =
       identity_->SetPassword(user_id, new_password, PasswordProof::ResetCode(std::string(code)),
                              [&](Database& db, const PasswordChange& c) -> Status {
@@ -534,6 +548,7 @@ Status ApiService::Reauthenticate(const RequestContext& ctx, const LoginRequest&
   }
   LoginRequest req = proof;
   if (req.client_cert_fingerprint.empty()) req.client_cert_fingerprint = ctx.client_cert_sha256;
+  const HashSlot slot(hash_slots_);  // Bounds Argon2id memory under a sign-in flood.
   HK_ASSIGN_OR_RETURN(
       LoginOutcome out,
       identity_->Reauthenticate(ctx.session_token, req, [&](Database& db, const LoginOutcome& o) {
@@ -562,6 +577,7 @@ Status ApiService::ChangePassword(const RequestContext& ctx, std::string_view cu
                                   std::string_view new_password) {
   HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionSelf, {}));
   AuditEvent e = EventOf(a.actor, "user.password_change");
+  const HashSlot slot(hash_slots_);  // Bounds Argon2id memory under a sign-in flood.
   Result<PasswordChange> changed = identity_->SetPassword(
       a.principal.user.id, new_password, PasswordProof::CurrentPassword(std::string(current)),
       [&](Database& db, const PasswordChange&) -> Status {

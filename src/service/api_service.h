@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <semaphore>
 #include <string>
 #include <vector>
 
@@ -241,6 +242,10 @@ class ApiService {
   Env& env_;
   std::unique_ptr<IdentityStore> identity_;
   std::unique_ptr<CareStore> care_;
+  // Argon2id takes 64 MiB per check: at most this many run at once, however many requests
+  // arrive (a sign-in flood queues instead of exhausting memory).
+  class HashSlot;
+  std::counting_semaphore<> hash_slots_{4};
 };
 
 }  // namespace hokan
