@@ -102,6 +102,8 @@ Result<std::unique_ptr<HttpsClient>> HttpsClient::Connect(const ClientOptions& o
                      [&](beast::error_code e) { result = e; });
   impl->RunFor();
   if (result) return UnavailableError("cannot connect: " + result.message());
+  beast::error_code nodelay_ec;  // Small requests must not wait for delayed ACKs.
+  beast::get_lowest_layer(impl->stream()).socket().set_option(tcp::no_delay(true), nodelay_ec);
   result = asio::error::would_block;
   impl->stream().async_handshake(asio::ssl::stream_base::client,
                                  [&](beast::error_code e) { result = e; });

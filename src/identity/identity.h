@@ -246,6 +246,9 @@ struct IdentityOptions {
   // login, whichever comes first.
   std::chrono::seconds session_idle_timeout = std::chrono::minutes(15);
   std::chrono::seconds session_lifetime = std::chrono::hours(12);
+  // A session's last use is written at most this often (each write is a durable commit), so
+  // the idle lock takes effect between session_idle_timeout and that plus this interval.
+  std::chrono::seconds session_touch_interval = std::chrono::seconds(60);
 
   std::chrono::seconds reset_code_lifetime = std::chrono::hours(24);
   std::chrono::seconds max_api_token_lifetime = std::chrono::hours(24 * 366);

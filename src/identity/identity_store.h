@@ -51,6 +51,7 @@ namespace identity_internal {
 class Tables;
 class KeyGate;
 struct StoredUser;
+struct StoredSession;
 struct FailureState;
 struct LoginAttempt;
 enum class SecondFactorCheck;
@@ -152,6 +153,9 @@ class IdentityStore {
   // the user is still active; moves last_seen to now. kUnauthenticated otherwise (the message
   // says whether it expired or locked).
   Result<ResolvedSession> ResolveSessionIn(Database& db, std::string_view token);
+  // The same checks without writing (for a read transaction): `touch_due` says whether
+  // ResolveSessionIn would record the use now (options().session_touch_interval).
+  Result<ResolvedSession> PeekSession(Database& db, std::string_view token, bool& touch_due);
   // Logout. kNotFound when there is no such session.
   Status RevokeSessionIn(Database& db, std::string_view session_id);
   // Ends every session of the user; returns how many there were.
@@ -212,6 +216,10 @@ class IdentityStore {
                             const std::function<Status(User&)>& change);
 
   // Login phases (login.cc).
+  // The live session for `token` and its user, or kUnauthenticated.
+  Status LoadLiveSession(Database& db, std::string_view token, TimePoint now,
+                         identity_internal::StoredSession& session,
+                         identity_internal::StoredUser& user);
   Result<LoginOutcome> RunLogin(identity_internal::LoginAttempt& attempt, const LoginHook& in_unit);
   Result<LoginOutcome> FinishLoginIn(Database& db, const identity_internal::LoginAttempt& attempt,
                                      bool& retry);

@@ -1116,6 +1116,38 @@ TEST_F(TwoFactorTest, ClientCertificateIsAPossessionFactor_G65C13) {
 // ---------------------------------------------------------------------------------------------
 // Sessions.
 
+// Recording a session's use is a durable write: at most once a minute. A read transaction
+// can check a session without writing and learn whether the write is due.
+TEST_F(IdentityTest, SessionUseIsRecordedAtMostOncePerTouchInterval) {
+  Person("nsato");
+  const LoginOutcome o = Login("nsato", kPassword);
+  const TimePoint signed_in = clock_.Now();
+  clock_.Advance(30s);
+  bool due = true;
+  Result<ResolvedSession> peek = InRead([&](Database& d) -> Result<ResolvedSession> {
+    return id_->PeekSession(d, o.session_token, due);
+  });
+  ASSERT_OK(peek);
+  EXPECT_FALSE(due);
+  EXPECT_EQ(peek->user.id, "nsato");
+  Result<ResolvedSession> r = Resolve(o.session_token);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->session.last_seen, signed_in);  // Not written: within the interval.
+  clock_.Advance(31s);
+  peek = InRead([&](Database& d) -> Result<ResolvedSession> {
+    return id_->PeekSession(d, o.session_token, due);
+  });
+  ASSERT_OK(peek);
+  EXPECT_TRUE(due);
+  r = Resolve(o.session_token);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->session.last_seen, clock_.Now());
+  EXPECT_THAT(InRead([&](Database& d) -> Result<ResolvedSession> {
+                return id_->PeekSession(d, "not-a-token", due);
+              }),
+              StatusIs(StatusCode::kUnauthenticated));
+}
+
 TEST_F(IdentityTest, SessionLocksAfterFifteenIdleMinutes) {
   Person("nsato");
   const LoginOutcome o = Login("nsato", kPassword);

@@ -360,22 +360,42 @@ Result<Session> IdentityStore::CreateSessionIn(Database& db, const std::string& 
   return s.session;
 }
 
-Result<ResolvedSession> IdentityStore::ResolveSessionIn(Database& db, std::string_view token) {
+Status IdentityStore::LoadLiveSession(Database& db, std::string_view token, TimePoint now,
+                                      StoredSession& session, StoredUser& user) {
   if (!IsSessionToken(token)) return InvalidSession();
   HK_ASSIGN_OR_RETURN(std::optional<StoredSession> s,
                       tables_->FindSessionByToken(db, Sha256(AsBytes(token))));
   if (!s) return InvalidSession();
-  const TimePoint now = Now();
   HK_RETURN_IF_ERROR(CheckSessionAlive(s->session, now, options_));
-  HK_ASSIGN_OR_RETURN(std::optional<StoredUser> user, tables_->FindUser(db, s->session.user_id));
-  if (!user || !user->user.ActiveAt(now)) {
+  HK_ASSIGN_OR_RETURN(std::optional<StoredUser> u, tables_->FindUser(db, s->session.user_id));
+  if (!u || !u->user.ActiveAt(now)) {
     return UnauthenticatedError("the session's account is disabled or expired");
   }
-  if (s->session.last_seen < now) {
-    s->session.last_seen = now;
-    HK_RETURN_IF_ERROR(tables_->UpdateSessionTimes(db, *s));
+  session = std::move(*s);
+  user = std::move(*u);
+  return OkStatus();
+}
+
+Result<ResolvedSession> IdentityStore::ResolveSessionIn(Database& db, std::string_view token) {
+  const TimePoint now = Now();
+  StoredSession s;
+  StoredUser user;
+  HK_RETURN_IF_ERROR(LoadLiveSession(db, token, now, s, user));
+  if (s.session.last_seen + options_.session_touch_interval <= now) {
+    s.session.last_seen = now;
+    HK_RETURN_IF_ERROR(tables_->UpdateSessionTimes(db, s));
   }
-  return ResolvedSession{std::move(s->session), std::move(user->user)};
+  return ResolvedSession{std::move(s.session), std::move(user.user)};
+}
+
+Result<ResolvedSession> IdentityStore::PeekSession(Database& db, std::string_view token,
+                                                   bool& touch_due) {
+  const TimePoint now = Now();
+  StoredSession s;
+  StoredUser user;
+  HK_RETURN_IF_ERROR(LoadLiveSession(db, token, now, s, user));
+  touch_due = s.session.last_seen + options_.session_touch_interval <= now;
+  return ResolvedSession{std::move(s.session), std::move(user.user)};
 }
 
 Status IdentityStore::RevokeSessionIn(Database& db, std::string_view session_id) {

@@ -218,11 +218,20 @@ Result<Principal> ApiService::Authenticate(const RequestContext& ctx) {
     return p;
   }
   if (!ctx.session_token.empty()) {
+    // Most requests only read the session; its use is written at most once a minute, and
+    // only then does authentication cost a commit.
     Result<ResolvedSession> s = InternalError("not resolved");
-    HK_RETURN_IF_ERROR(archive_.db().committer().Run([&](Database& db) -> Status {
-      s = identity_->ResolveSessionIn(db, ctx.session_token);
+    bool touch_due = false;
+    HK_RETURN_IF_ERROR(archive_.db().Read([&](Database& db) -> Status {
+      s = identity_->PeekSession(db, ctx.session_token, touch_due);
       return s.error();
     }));
+    if (touch_due) {
+      HK_RETURN_IF_ERROR(archive_.db().committer().Run([&](Database& db) -> Status {
+        s = identity_->ResolveSessionIn(db, ctx.session_token);
+        return s.error();
+      }));
+    }
     p.user = s->user;
     p.credential_id = s->session.id;
     p.session = s->session;
