@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "cli/serve.h"
+#include "http/api_v1.h"
 #include "http/server.h"
 #include "service/api_service.h"
 #include "service/archive.h"

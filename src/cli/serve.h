@@ -1,5 +1,4 @@
-// What `hokan serve` and `hokan demo` share: server options from the store's configuration,
-// and serving until SIGTERM/SIGINT.
+// What `hokan serve` and `hokan demo` share: serving until SIGTERM/SIGINT.
 #pragma once
 
 #include <cstdint>
@@ -10,11 +9,6 @@
 #include "service/archive.h"
 
 namespace hokan::cli_internal {
-
-// [server] of the store's configuration, with `listen` (empty: the configured one) and
-// `port`. Checks the TLS files.
-Result<ServerOptions> ServerOptionsFor(Env& env, const Archive& archive, const std::string& listen,
-                                       std::uint64_t port);
 
 // Serves the REST API until a signal; prints "listening https://HOST:PORT/" on stdout first.
 // Returns the process exit code.

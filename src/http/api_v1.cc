@@ -870,6 +870,33 @@ void AddRoutes(Router& router, ApiService& api) {
 
 }  // namespace
 
+Result<ServerOptions> ServerOptionsFor(Env& env, const Archive& archive, const std::string& listen,
+                                       std::uint64_t port) {
+  const ServerConfig& c = archive.config().server;
+  HK_ASSIGN_OR_RETURN(TlsFiles files, ServerTlsFiles(env, archive));
+  if (port > 65535) return InvalidArgumentError("--port must be 0 to 65535");
+  ServerOptions o;
+  o.address = listen.empty() ? c.listen_address : listen;
+  o.port = static_cast<std::uint16_t>(port);
+  o.io_threads = static_cast<unsigned>(c.io_threads);
+  o.worker_threads = static_cast<unsigned>(c.worker_threads);
+  o.tls = TlsOptions{.cert_file = files.cert,
+                     .key_file = files.key,
+                     .allow_tls12 = c.allow_tls12,
+                     .client_ca_file = files.client_ca,
+                     .require_client_cert = c.require_client_cert};
+  o.limits.max_header_bytes = c.max_header_bytes;
+  // The largest content plus room for the multipart-free envelope (headers are separate).
+  o.limits.max_body_bytes = archive.config().max_content_bytes + (64ull << 10);
+  o.limits.max_connections = c.max_connections;
+  o.limits.handshake_timeout = std::chrono::seconds(c.handshake_timeout_seconds);
+  o.limits.header_timeout = std::chrono::seconds(c.header_timeout_seconds);
+  o.limits.body_timeout = std::chrono::seconds(c.body_timeout_seconds);
+  o.limits.idle_timeout = std::chrono::seconds(c.idle_timeout_seconds);
+  o.shutdown_grace = std::chrono::seconds(c.shutdown_grace_seconds);
+  return o;
+}
+
 RequestContext ContextOf(const HttpRequest& request) {
   RequestContext ctx;
   ctx.client_address = request.client_address;

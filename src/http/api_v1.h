@@ -4,7 +4,9 @@
 // docs/api.md; the route table is the source of truth.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <string>
 
 #include "http/router.h"
 #include "http/server.h"
@@ -21,6 +23,11 @@ HttpHandler MakeApiHandler(ApiService& api, const Router& router);
 
 // Audits a request the transport refused itself (malformed, over a limit).
 std::function<void(const HttpRequest&, const HttpResponse&)> MakeRejectionAuditor(ApiService& api);
+
+// The server options [server] of the store's configuration gives, with `listen` (empty: the
+// configured address) and `port`. Checks the TLS files (the key must be private).
+Result<ServerOptions> ServerOptionsFor(Env& env, const Archive& archive, const std::string& listen,
+                                       std::uint64_t port);
 
 // The request's credentials and origin, for the service.
 RequestContext ContextOf(const HttpRequest& request);
