@@ -95,6 +95,8 @@ TEST_F(HttpsServerTest, Tls13ByDefaultWithAesGcmAndSecurityHeaders_G_6_11_C10) {
   EXPECT_THAT(std::string(r->Header("strict-transport-security").value_or("")),
               HasSubstr("max-age="));  // G-6.11-C9
   EXPECT_EQ(r->Header("x-content-type-options").value_or(""), "nosniff");
+  EXPECT_THAT(std::string(r->Header("content-security-policy").value_or("")),
+              HasSubstr("default-src 'none'"));
   EXPECT_EQ(r->Header("x-request-id").value_or("").size(), 32u);
   // Keep-alive: a second request on the same connection.
   auto again = (*c)->Send("GET", "/second");

@@ -186,13 +186,10 @@ void ApiService::AuditAlone(const AuditEvent& e) {
   (void)archive_.audit().Append(e);
 }
 
-Status ApiService::WriteAudited(const Actor& actor, std::string_view action,
-                                const std::string& target,
-                                const std::function<Status(Database&)>& change) {
-  AuditEvent e = EventOf(actor, action);
-  if (!target.empty()) e.detail.emplace_back("target", target);
+Status ApiService::CommitAudited(AuditEvent& e,
+                                 const std::function<Status(Database&, AuditEvent&)>& change) {
   Status st = archive_.db().committer().Run([&](Database& db) -> Status {
-    HK_RETURN_IF_ERROR(change(db));
+    HK_RETURN_IF_ERROR(change(db, e));
     return archive_.audit().AppendIn(db, e).error();
   });
   if (!st.ok()) {
@@ -201,6 +198,14 @@ Status ApiService::WriteAudited(const Actor& actor, std::string_view action,
     AuditAlone(e);
   }
   return st;
+}
+
+Status ApiService::WriteAudited(const Actor& actor, std::string_view action,
+                                const std::string& target,
+                                const std::function<Status(Database&)>& change) {
+  AuditEvent e = EventOf(actor, action);
+  if (!target.empty()) e.detail.emplace_back("target", target);
+  return CommitAudited(e, [&](Database& db, AuditEvent&) { return change(db); });
 }
 
 Result<Principal> ApiService::Authenticate(const RequestContext& ctx) {
@@ -426,17 +431,11 @@ Result<User> ApiService::Setup(const RequestContext& ctx, std::string_view setup
   e.actor = LoggableLoginId(u.id);
   e.detail = {{"target", "user:" + u.id}, {"roles", "admin"}};
   Result<User> made = InternalError("not made");
-  Status st = archive_.db().committer().Run([&](Database& db) -> Status {
+  HK_RETURN_IF_ERROR(CommitAudited(e, [&](Database& db, AuditEvent&) -> Status {
     HK_RETURN_IF_ERROR(identity_->ConsumeSetupSecretIn(db, setup_secret));
     made = identity_->CreateUserIn(db, u);
-    if (!made) return made.error();
-    return archive_.audit().AppendIn(db, e).error();
-  });
-  if (!st.ok()) {
-    e.outcome = OutcomeFor(st.code());
-    AuditAlone(e);
-    return st;
-  }
+    return made.error();
+  }));
   return made;
 }
 
@@ -814,10 +813,8 @@ Result<BreakGlassGrant> ApiService::DeclareBreakGlass(const RequestContext& ctx,
   grant->id = "bg-" + id;
   e.reason = grant->reason;
   e.detail = {{"grant", grant->id}, {"expires_at", FormatRfc3339(grant->expires_at)}};
-  HK_RETURN_IF_ERROR(archive_.db().committer().Run([&](Database& db) -> Status {
-    HK_RETURN_IF_ERROR(care_->AddGrantIn(db, *grant));
-    return archive_.audit().AppendIn(db, e).error();
-  }));
+  HK_RETURN_IF_ERROR(
+      CommitAudited(e, [&](Database& db, AuditEvent&) { return care_->AddGrantIn(db, *grant); }));
   return grant;
 }
 
@@ -961,15 +958,10 @@ Result<User> ApiService::SetRoles(const RequestContext& ctx, const std::string& 
               {"roles", JoinRoles(roles)},
               {"requested_by", requested_by},
               {"approved_by", approved_by}};
-  Status st = archive_.db().committer().Run([&](Database& db) -> Status {
+  HK_RETURN_IF_ERROR(CommitAudited(e, [&](Database& db, AuditEvent&) -> Status {
     HK_ASSIGN_OR_RETURN(out, identity_->SetRolesIn(db, user_id, roles));
-    return archive_.audit().AppendIn(db, e).error();
-  });
-  if (!st.ok()) {
-    e.outcome = OutcomeFor(st.code());
-    AuditAlone(e);
-    return st;
-  }
+    return OkStatus();
+  }));
   return out;
 }
 
@@ -998,22 +990,16 @@ Result<IssuedPasswordReset> ApiService::ResetPassword(const RequestContext& ctx,
       Allowed a, Authorize(ctx, kActionUserResetPassword, {.target_user_id = user_id}, "", true));
   IssuedPasswordReset out;
   AuditEvent e = EventOf(a.actor, kActionUserResetPassword);
-  Status st = archive_.db().committer().Run([&](Database& db) -> Status {
+  e.detail = {{"target", "user:" + Truncate(user_id, 64)}};
+  HK_RETURN_IF_ERROR(CommitAudited(e, [&](Database& db, AuditEvent& ev) -> Status {
     HK_ASSIGN_OR_RETURN(out, identity_->IssuePasswordResetIn(db, user_id, a.principal.user.id,
                                                              verified_by, method));
     // G-6.5-C14b: who verified the user's identity, and how.
-    e.detail = {{"target", "user:" + user_id},
-                {"reset_id", out.record.reset_id},
-                {"verified_by", out.record.verified_by},
-                {"method", out.record.method}};
-    return archive_.audit().AppendIn(db, e).error();
-  });
-  if (!st.ok()) {
-    e.outcome = OutcomeFor(st.code());
-    e.detail = {{"target", "user:" + Truncate(user_id, 64)}};
-    AuditAlone(e);
-    return st;
-  }
+    ev.detail.insert(ev.detail.end(), {{"reset_id", out.record.reset_id},
+                                       {"verified_by", out.record.verified_by},
+                                       {"method", out.record.method}});
+    return OkStatus();
+  }));
   return out;
 }
 

@@ -233,6 +233,9 @@ class ApiService {
                           const std::string& record_id, const Status& st);
   // One audit entry of its own (a refusal, a public request).
   void AuditAlone(const AuditEvent& e);
+  // `change` and the entry `e` (which it may complete) in one transaction; if either fails,
+  // `e` is written alone with the failure.
+  Status CommitAudited(AuditEvent& e, const std::function<Status(Database&, AuditEvent&)>& change);
   // An identity change and its audit entry in one transaction.
   Status WriteAudited(const Actor& actor, std::string_view action, const std::string& target,
                       const std::function<Status(Database&)>& change);
