@@ -3,10 +3,9 @@
 // kill the store verifies, and every write that was acknowledged reads back unchanged.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <unistd.h>
 
-#include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -30,6 +29,7 @@ namespace {
 using ::hokan::testing::Child;
 using ::hokan::testing::Finish;
 using ::hokan::testing::ProcessResult;
+using ::hokan::testing::ReadUntil;
 using ::hokan::testing::RunHokan;
 using ::hokan::testing::Spawn;
 using ::hokan::testing::StderrMode;
@@ -48,23 +48,13 @@ std::vector<Ack> WriteThenKill(const std::string& dir, int threads, std::size_t 
   Child child = Spawn({HK_WRITE_STREAM_BINARY, dir, std::to_string(threads)}, StderrMode::kInherit);
   if (child.pid < 0) return {};
   std::string text;
-  std::size_t lines = 0;
-  const auto deadline = std::chrono::steady_clock::now() + window;
-  char buf[65536];
-  while (lines < want) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    pollfd p{child.out, POLLIN, 0};
-    const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) break;
-    const ssize_t n = ::read(child.out, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;  // The writer died on its own: reported below.
-    for (ssize_t i = 0; i < n; ++i) lines += buf[i] == '\n' ? 1 : 0;
-    text.append(buf, static_cast<std::size_t>(n));
-  }
+  // The writer dying on its own stops the read early: reported below.
+  (void)ReadUntil(
+      child, text,
+      [want](const std::string& t) {
+        return static_cast<std::size_t>(std::count(t.begin(), t.end(), '\n')) >= want;
+      },
+      window);
   ::kill(child.pid, SIGKILL);
   // What it printed before dying was acknowledged too.
   const ProcessResult killed = Finish(child, std::move(text));

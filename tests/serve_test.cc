@@ -3,11 +3,9 @@
 // refuses to run as root unless told to.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <string>
 
@@ -21,33 +19,24 @@ namespace {
 using ::hokan::testing::Child;
 using ::hokan::testing::Finish;
 using ::hokan::testing::ProcessResult;
+using ::hokan::testing::ReadUntil;
 using ::hokan::testing::RunHokan;
 using ::hokan::testing::Spawn;
 using ::hokan::testing::StderrMode;
 using ::testing::HasSubstr;
 
 // Reads the child's stdout until the "listening https://127.0.0.1:PORT/" line; returns the
-// port (0 when it did not come within the time) and keeps what was read in `text`.
+// port (0 when it did not come within a minute) and keeps what was read in `text`.
 int WaitForListening(Child& child, std::string& text) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  char buf[4096];
-  for (;;) {
-    const std::size_t at = text.find("listening https://127.0.0.1:");
-    if (at != std::string::npos && text.find('\n', at) != std::string::npos) {
-      return std::stoi(text.substr(at + 28));
-    }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return 0;
-    pollfd p{child.out, POLLIN, 0};
-    const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) return 0;
-    const ssize_t n = ::read(child.out, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return 0;
-    text.append(buf, static_cast<std::size_t>(n));
-  }
+  constexpr std::string_view kLine = "listening https://127.0.0.1:";
+  const bool seen = ReadUntil(
+      child, text,
+      [&](const std::string& t) {
+        const std::size_t at = t.find(kLine);
+        return at != std::string::npos && t.find('\n', at) != std::string::npos;
+      },
+      std::chrono::seconds(60));
+  return seen ? std::stoi(text.substr(text.find(kLine) + kLine.size())) : 0;
 }
 
 TEST(ServeTest, DemoServesOverHttpsAndStopsCleanlyOnSigterm) {

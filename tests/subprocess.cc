@@ -97,6 +97,26 @@ ProcessResult RunProcess(const std::vector<std::string>& argv) {
   return Finish(child);
 }
 
+bool ReadUntil(Child& child, std::string& text, const std::function<bool(const std::string&)>& done,
+               std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[65536];
+  while (!done(text)) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{child.out, POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return false;
+    const ssize_t n = ::read(child.out, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;  // The child closed its stdout (or died).
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
 ProcessResult RunHokan(std::vector<std::string> args) {
   args.insert(args.begin(), HK_HOKAN_BINARY);
   return RunProcess(args);

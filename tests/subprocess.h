@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -40,6 +42,11 @@ Child Spawn(const std::vector<std::string>& argv, StderrMode stderr_mode = Stder
 // closes them and reaps the child. `out_so_far` is what the caller already read from `out`;
 // the rest is appended to it.
 ProcessResult Finish(Child& child, std::string out_so_far = "");
+
+// Reads the child's stdout, appending to `text`, until `done(text)` holds, the child closes
+// its stdout, or `timeout` passes. Returns whether `done` held.
+bool ReadUntil(Child& child, std::string& text, const std::function<bool(const std::string&)>& done,
+               std::chrono::milliseconds timeout);
 
 // Spawn and Finish: runs `argv` to the end.
 ProcessResult RunProcess(const std::vector<std::string>& argv);

@@ -80,21 +80,6 @@ std::string OutcomeFor(StatusCode code) {
   return "error";
 }
 
-AuditEvent EventOf(const Actor& a, std::string_view action) {
-  AuditEvent e;
-  e.actor = a.id;
-  e.action = std::string(action);
-  e.source = a.source;
-  e.role = a.role;
-  e.session = a.session;
-  e.rule = a.rule;
-  e.request_id = a.request_id;
-  e.break_glass = a.break_glass;
-  e.maintenance = a.maintenance;
-  e.review = a.review;
-  return e;
-}
-
 Status CheckRoles(const std::vector<std::string>& roles) {
   for (const std::string& r : roles) HK_RETURN_IF_ERROR(ParseRole(r).error());
   return OkStatus();
@@ -203,7 +188,7 @@ Status ApiService::CommitAudited(AuditEvent& e,
 Status ApiService::WriteAudited(const Actor& actor, std::string_view action,
                                 const std::string& target,
                                 const std::function<Status(Database&)>& change) {
-  AuditEvent e = EventOf(actor, action);
+  AuditEvent e = ActorEvent(actor, action);
   if (!target.empty()) e.detail.emplace_back("target", target);
   return CommitAudited(e, [&](Database& db, AuditEvent&) { return change(db); });
 }
@@ -439,27 +424,30 @@ Result<User> ApiService::Setup(const RequestContext& ctx, std::string_view setup
   return made;
 }
 
+Status ApiService::SetPasswordAudited(std::string_view user_id, std::string_view new_password,
+                                      const PasswordProof& proof, AuditEvent& e) {
+  const HashSlot slot(hash_slots_);  // Bounds Argon2id memory under a sign-in flood.
+  Result<PasswordChange> changed = identity_->SetPassword(
+      user_id, new_password, proof, [&](Database& db, const PasswordChange& c) -> Status {
+        if (c.reset) {  // G-6.5-C14b: the reset that allowed it, and who verified the user.
+          e.detail.emplace_back("reset_id", c.reset->reset_id);
+          e.detail.emplace_back("verified_by", c.reset->verified_by);
+        }
+        return archive_.audit().AppendIn(db, e).error();
+      });
+  if (!changed) {
+    e.outcome = OutcomeFor(changed.error().code());
+    AuditAlone(e);
+  }
+  return changed.error();
+}
+
 Status ApiService::SetPasswordWithCode(const RequestContext& ctx, std::string_view user_id,
                                        std::string_view code, std::string_view new_password) {
   AuditEvent e = RequestEvent(ctx, "user.password_set");
   e.actor = LoggableLoginId(user_id);
   e.detail = {{"proof", "reset_code"}};
-  const HashSlot slot(hash_slots_);  // Bounds Argon2id memory under a sign-in flood.
-  Result<PasswordChange> changed =
-      identity_->SetPassword(user_id, new_password, PasswordProof::ResetCode(std::string(code)),
-                             [&](Database& db, const PasswordChange& c) -> Status {
-                               if (c.reset) {
-                                 e.detail.emplace_back("reset_id", c.reset->reset_id);
-                                 e.detail.emplace_back("verified_by", c.reset->verified_by);
-                               }
-                               return archive_.audit().AppendIn(db, e).error();
-                             });
-  if (!changed) {
-    e.outcome = OutcomeFor(changed.error().code());
-    AuditAlone(e);
-    return changed.error();
-  }
-  return OkStatus();
+  return SetPasswordAudited(user_id, new_password, PasswordProof::ResetCode(std::string(code)), e);
 }
 
 Result<std::string> ApiService::NewSetupSecret(const Actor& local) {
@@ -540,7 +528,7 @@ Status ApiService::Logout(const RequestContext& ctx) {
 
 Result<WhoAmI> ApiService::Who(const RequestContext& ctx) {
   HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionSelf, {}));
-  HK_RETURN_IF_ERROR(archive_.audit().Append(EventOf(a.actor, "self.read")).error());
+  HK_RETURN_IF_ERROR(archive_.audit().Append(ActorEvent(a.actor, "self.read")).error());
   return WhoAmI{.user = a.principal.user,
                 .session = a.principal.session,
                 .via_token = a.principal.via_token,
@@ -584,19 +572,9 @@ Status ApiService::Reauthenticate(const RequestContext& ctx, const LoginRequest&
 Status ApiService::ChangePassword(const RequestContext& ctx, std::string_view current,
                                   std::string_view new_password) {
   HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionSelf, {}));
-  AuditEvent e = EventOf(a.actor, "user.password_change");
-  const HashSlot slot(hash_slots_);  // Bounds Argon2id memory under a sign-in flood.
-  Result<PasswordChange> changed = identity_->SetPassword(
-      a.principal.user.id, new_password, PasswordProof::CurrentPassword(std::string(current)),
-      [&](Database& db, const PasswordChange&) -> Status {
-        return archive_.audit().AppendIn(db, e).error();
-      });
-  if (!changed) {
-    e.outcome = OutcomeFor(changed.error().code());
-    AuditAlone(e);
-    return changed.error();
-  }
-  return OkStatus();
+  AuditEvent e = ActorEvent(a.actor, "user.password_change");
+  return SetPasswordAudited(a.principal.user.id, new_password,
+                            PasswordProof::CurrentPassword(std::string(current)), e);
 }
 
 Result<TotpEnrolment> ApiService::BeginTotp(const RequestContext& ctx) {
@@ -646,7 +624,7 @@ Result<PutResult> ApiService::PutRecord(const RequestContext& ctx, PutRequest re
                                   Resource{.patient_id = request.patient_id}, request.record_id));
   Result<PutResult> r = archive_.PutRecord(a.actor, request);
   if (!r) {
-    AuditEvent e = EventOf(a.actor, kActionRecordCreate);
+    AuditEvent e = ActorEvent(a.actor, kActionRecordCreate);
     e.patient = request.patient_id;
     e.record = request.record_id;
     e.outcome = OutcomeFor(r.error().code());
@@ -695,7 +673,7 @@ Result<RecordState> ApiService::MarkEnteredInError(const RequestContext& ctx,
                                              Resource{.patient_id = info->patient_id}, record_id));
   Result<RecordState> r = archive_.MarkEnteredInError(a.actor, record_id, reason);
   if (!r) {
-    AuditEvent e = EventOf(a.actor, kActionRecordMarkError);
+    AuditEvent e = ActorEvent(a.actor, kActionRecordMarkError);
     e.patient = info->patient_id;
     e.record = record_id;
     e.outcome = OutcomeFor(r.error().code());
@@ -716,7 +694,7 @@ Result<std::vector<RecordHistory>> ApiService::PatientRecords(const RequestConte
                       Authorize(ctx, kActionRecordHistory, Resource{.patient_id = patient_id}));
   HK_ASSIGN_OR_RETURN(std::vector<RecordHistory> records,
                       archive_.records().RecordsOfPatient(patient_id));
-  AuditEvent e = EventOf(a.actor, "patient.records");
+  AuditEvent e = ActorEvent(a.actor, "patient.records");
   e.patient = patient_id;
   e.detail = {{"records", std::to_string(records.size())}};
   HK_RETURN_IF_ERROR(archive_.audit().Append(e).error());
@@ -774,7 +752,7 @@ Result<std::vector<StoredRelationship>> ApiService::ListCare(const RequestContex
     HK_ASSIGN_OR_RETURN(out, care_->RelationshipsOf(db, patient_id));
     return OkStatus();
   }));
-  AuditEvent e = EventOf(a.actor, "care.list");
+  AuditEvent e = ActorEvent(a.actor, "care.list");
   e.patient = patient_id;
   HK_RETURN_IF_ERROR(archive_.audit().Append(e).error());
   return out;
@@ -801,7 +779,7 @@ Result<BreakGlassGrant> ApiService::DeclareBreakGlass(const RequestContext& ctx,
                       Authorize(ctx, kActionBreakGlassDeclare, Resource{.patient_id = patient_id}));
   Result<BreakGlassGrant> grant =
       NewBreakGlassGrant(SubjectOf(a.principal), patient_id, reason, Now());
-  AuditEvent e = EventOf(a.actor, kActionBreakGlassDeclare);
+  AuditEvent e = ActorEvent(a.actor, kActionBreakGlassDeclare);
   e.patient = patient_id;
   e.break_glass = true;
   if (!grant) {
@@ -826,7 +804,7 @@ Result<std::vector<StoredGrant>> ApiService::ListBreakGlass(const RequestContext
     HK_ASSIGN_OR_RETURN(out, care_->ListGrants(db, unreviewed_only, 1000));
     return OkStatus();
   }));
-  HK_RETURN_IF_ERROR(archive_.audit().Append(EventOf(a.actor, "breakglass.list")).error());
+  HK_RETURN_IF_ERROR(archive_.audit().Append(ActorEvent(a.actor, "breakglass.list")).error());
   return out;
 }
 
@@ -899,7 +877,7 @@ Result<std::vector<User>> ApiService::ListUsers(const RequestContext& ctx) {
     HK_ASSIGN_OR_RETURN(out, identity_->ListUsers(db));
     return OkStatus();
   }));
-  HK_RETURN_IF_ERROR(archive_.audit().Append(EventOf(a.actor, "user.list")).error());
+  HK_RETURN_IF_ERROR(archive_.audit().Append(ActorEvent(a.actor, "user.list")).error());
   return out;
 }
 
@@ -910,7 +888,7 @@ Result<User> ApiService::GetUser(const RequestContext& ctx, const std::string& u
     out = identity_->GetUser(db, user_id);
     return OkStatus();
   }));
-  AuditEvent e = EventOf(a.actor, kActionUserRead);
+  AuditEvent e = ActorEvent(a.actor, kActionUserRead);
   e.detail = {{"target", "user:" + Truncate(user_id, 64)}};
   if (!out) e.outcome = OutcomeFor(out.error().code());
   HK_RETURN_IF_ERROR(archive_.audit().Append(e).error());
@@ -953,7 +931,7 @@ Result<User> ApiService::SetRoles(const RequestContext& ctx, const std::string& 
     }
   }
   User out;
-  AuditEvent e = EventOf(a.actor, "user.roles");
+  AuditEvent e = ActorEvent(a.actor, "user.roles");
   e.detail = {{"target", "user:" + user_id},
               {"roles", JoinRoles(roles)},
               {"requested_by", requested_by},
@@ -989,7 +967,7 @@ Result<IssuedPasswordReset> ApiService::ResetPassword(const RequestContext& ctx,
   HK_ASSIGN_OR_RETURN(
       Allowed a, Authorize(ctx, kActionUserResetPassword, {.target_user_id = user_id}, "", true));
   IssuedPasswordReset out;
-  AuditEvent e = EventOf(a.actor, kActionUserResetPassword);
+  AuditEvent e = ActorEvent(a.actor, kActionUserResetPassword);
   e.detail = {{"target", "user:" + Truncate(user_id, 64)}};
   HK_RETURN_IF_ERROR(CommitAudited(e, [&](Database& db, AuditEvent& ev) -> Status {
     HK_ASSIGN_OR_RETURN(out, identity_->IssuePasswordResetIn(db, user_id, a.principal.user.id,
@@ -1048,7 +1026,7 @@ Result<std::vector<ApiTokenInfo>> ApiService::ListApiTokens(const RequestContext
     HK_ASSIGN_OR_RETURN(out, identity_->ListApiTokens(db, user_id));
     return OkStatus();
   }));
-  AuditEvent e = EventOf(a.actor, "token.list");
+  AuditEvent e = ActorEvent(a.actor, "token.list");
   e.detail = {{"target", "user:" + user_id}};
   HK_RETURN_IF_ERROR(archive_.audit().Append(e).error());
   return out;

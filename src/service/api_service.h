@@ -233,6 +233,10 @@ class ApiService {
                           const std::string& record_id, const Status& st);
   // One audit entry of its own (a refusal, a public request).
   void AuditAlone(const AuditEvent& e);
+  // Sets a password (Argon2id, in a hashing slot) with `e` committed alongside, or `e`
+  // written alone with the failure.
+  Status SetPasswordAudited(std::string_view user_id, std::string_view new_password,
+                            const PasswordProof& proof, AuditEvent& e);
   // `change` and the entry `e` (which it may complete) in one transaction; if either fails,
   // `e` is written alone with the failure.
   Status CommitAudited(AuditEvent& e, const std::function<Status(Database&, AuditEvent&)>& change);

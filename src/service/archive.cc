@@ -51,6 +51,8 @@ Result<std::string> ReadMeta(Database& db, const std::string& key) {
 
 // The API's facts about the actor go into every entry it causes.
 void Stamp(const Actor& actor, AuditEvent& e) {
+  e.actor = actor.id;
+  e.source = actor.source;
   e.role = actor.role;
   e.session = actor.session;
   e.rule = actor.rule;
@@ -61,6 +63,13 @@ void Stamp(const Actor& actor, AuditEvent& e) {
 }
 
 }  // namespace
+
+AuditEvent ActorEvent(const Actor& actor, std::string_view action) {
+  AuditEvent e;
+  e.action = std::string(action);
+  Stamp(actor, e);
+  return e;
+}
 
 Archive::Archive(Config config) : config_(std::move(config)) {}
 

@@ -44,6 +44,9 @@ struct Actor {
   bool review = false;  // List the access for review (break-glass, vip).
 };
 
+// An audit entry of `action` by `actor`, with every fact the Actor carries.
+AuditEvent ActorEvent(const Actor& actor, std::string_view action);
+
 struct ArchiveOptions {
   // SQLite VFS for tests on a fake file system (see store/internal/sqlite_env_vfs.h).
   std::string sqlite_vfs;
