@@ -559,7 +559,10 @@ TEST_F(ApiFixture, BadInputIsRefusedAndNothingIsStored) {
     EXPECT_GE(r.status, 400) << target;
     EXPECT_LT(r.status, 500) << target << " " << r.body;
     EXPECT_THAT(r.body, HasSubstr("\"request_id\""));
-    EXPECT_TRUE(EntryFor(r)) << "not audited: " << target;
+    const auto entry = EntryFor(r);
+    ASSERT_TRUE(entry) << "not audited: " << target;
+    EXPECT_EQ(entry->event.actor, "user:dr-b") << target;  // Under the caller, not anonymous.
+    EXPECT_NE(entry->event.outcome, "success") << target;
   }
   const auto versions_after = archive_->records().RecordsOfPatient("P0001");
   ASSERT_OK(versions_after);

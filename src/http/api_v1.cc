@@ -129,8 +129,8 @@ json TokenJson(const ApiTokenInfo& t) {
 // The pieces every handler needs: the request, its context, and how to answer errors.
 class Call {
  public:
-  Call(ApiService& api, HttpRequest& req, const PathParams& params)
-      : api_(api), req_(req), params_(params), ctx_(ContextOf(req)) {}
+  Call(ApiService& api, HttpRequest& req, const PathParams& params, std::string_view action)
+      : api_(api), req_(req), params_(params), action_(action), ctx_(ContextOf(req)) {}
 
   const RequestContext& ctx() const { return ctx_; }
   HttpRequest& req() { return req_; }
@@ -215,7 +215,7 @@ class Call {
   }
 
   HttpResponse BadRequest(const std::string& message) {
-    api_.AuditUnrouted(ctx_, 400);
+    api_.AuditInvalid(ctx_, action_.empty() ? "http.request" : action_);
     return ErrorResponse(InvalidArgumentError(message), req_.request_id);
   }
   HttpResponse Error(const Status& st) { return ErrorResponse(st, req_.request_id); }
@@ -224,6 +224,7 @@ class Call {
   ApiService& api_;
   HttpRequest& req_;
   const PathParams& params_;
+  const std::string_view action_;  // The route's; the Route outlives the call.
   RequestContext ctx_;
 };
 
@@ -241,8 +242,9 @@ HttpResponse StatusOnly(Call& c, const Status& st, int status = 200) {
 
 void AddRoutes(Router& router, ApiService& api) {
   auto add = [&](Route route, std::function<HttpResponse(Call&)> fn) {
-    route.handler = [&api, fn = std::move(fn)](HttpRequest& req, const PathParams& params) {
-      Call c(api, req, params);
+    route.handler = [&api, fn = std::move(fn), action = route.action](HttpRequest& req,
+                                                                      const PathParams& params) {
+      Call c(api, req, params, action);
       return fn(c);
     };
     if (route.response_media_type.empty()) route.response_media_type = "application/json";

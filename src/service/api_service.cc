@@ -356,6 +356,18 @@ Status ApiService::RefuseAnonymous(const RequestContext& ctx, std::string_view a
   return UnauthenticatedError("authentication required: sign in or present an API token");
 }
 
+void ApiService::AuditInvalid(const RequestContext& ctx, std::string_view action) {
+  AuditEvent e = RequestEvent(ctx, action);
+  if (Result<Principal> p = Authenticate(ctx)) {
+    e.actor = "user:" + p->user.id;
+    e.session = p->credential_id;
+    e.maintenance = p->user.kind == UserKind::kMaintenance;
+  }
+  e.outcome = "invalid";
+  e.detail = {{"method", Truncate(ctx.method, 16)}, {"path", Truncate(ctx.path, 200)}};
+  AuditAlone(e);
+}
+
 void ApiService::AuditUnrouted(const RequestContext& ctx, int http_status) {
   AuditEvent e = RequestEvent(ctx, "http.request");
   e.outcome = http_status == 404 ? "not_found" : "invalid";

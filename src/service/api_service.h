@@ -121,6 +121,9 @@ class ApiService {
   // A request to a protected route that carries no credentials at all: audited and refused
   // before its input is even looked at. OK when there are credentials (checked later).
   Status RefuseAnonymous(const RequestContext& ctx, std::string_view action);
+  // A request to a route whose input was malformed: audited as `action` with outcome
+  // "invalid", under the caller when its credentials are valid, else "anonymous".
+  void AuditInvalid(const RequestContext& ctx, std::string_view action);
   // Requests the transport answered itself or that matched no route: audited as such.
   void AuditUnrouted(const RequestContext& ctx, int http_status);
 
