@@ -24,14 +24,6 @@ int VersionNumber(std::string_view v) {
   return 0;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 }  // namespace
 
 std::optional<std::string_view> ClientResponse::Header(std::string_view name) const {
@@ -143,7 +135,7 @@ Result<ClientResponse> HttpsClient::Send(std::string_view method, std::string_vi
   ClientResponse out;
   out.status = static_cast<int>(msg.result_int());
   for (const auto& field : msg) {
-    out.headers.emplace_back(Lower(field.name_string()), std::string(field.value()));
+    out.headers.emplace_back(AsciiLower(field.name_string()), std::string(field.value()));
   }
   out.body = std::move(msg.body());
   return out;

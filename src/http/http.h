@@ -39,5 +39,7 @@ struct HttpResponse {
 // NUL bytes, or a path that does not begin with '/'.
 bool ParseTarget(std::string_view target, std::string& path, HeaderList& query);
 std::string PercentEncode(std::string_view s);
+// ASCII lower case (header names, HTTP methods); other bytes unchanged.
+std::string AsciiLower(std::string_view s);
 
 }  // namespace hokan

@@ -44,14 +44,6 @@ bool MatchPattern(std::string_view pattern, std::string_view path, PathParams& p
   return true;
 }
 
-std::string LowerMethod(std::string_view m) {
-  std::string out(m);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 }  // namespace
 
 int HttpStatusFor(StatusCode code) {
@@ -124,7 +116,7 @@ std::string Router::OpenApiJson(std::string_view title, std::string_view version
   for (const Route& r : routes_) {
     json op;
     op["summary"] = r.summary;
-    op["operationId"] = LowerMethod(r.method) + r.pattern;
+    op["operationId"] = AsciiLower(r.method) + r.pattern;
     if (!r.action.empty()) op["x-hokan-action"] = r.action;
     op["security"] = r.public_route
                          ? json::array({json::object()})
@@ -164,7 +156,7 @@ std::string Router::OpenApiJson(std::string_view title, std::string_view version
       error["description"] = "not allowed (the audit entry names the rule)";
       op["responses"]["403"] = error;
     }
-    paths[r.pattern][LowerMethod(r.method)] = op;
+    paths[r.pattern][AsciiLower(r.method)] = op;
   }
   return doc.dump(2);
 }

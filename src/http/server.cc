@@ -81,14 +81,6 @@ std::string JsonEscape(std::string_view s) {
   return out;
 }
 
-std::string LowerCase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // Security headers on every response (G-6.11-C9: HSTS).
 void AddStandardHeaders(bhttp::response<bhttp::string_body>& res, const std::string& request_id) {
   res.set(bhttp::field::server, "hokan");
@@ -277,7 +269,7 @@ class TlsConnection : public std::enable_shared_from_this<TlsConnection> {
     req->request_id = NewRequestId();
     keep_alive_ = msg.keep_alive();
     for (const auto& field : msg) {
-      req->headers.emplace_back(LowerCase(field.name_string()), std::string(field.value()));
+      req->headers.emplace_back(AsciiLower(field.name_string()), std::string(field.value()));
     }
     req->body = std::move(msg.body());
     if (!ParseTarget(req->target, req->path, req->query)) {
