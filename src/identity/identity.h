@@ -190,6 +190,12 @@ struct TotpConfirmation {
   std::vector<std::string> recovery_codes;  // Shown once; each works once.
 };
 
+// What a certificate bound to a user is for.
+enum class CertUsage {
+  kTlsClient,  // A TLS client certificate: the possession factor at sign-in.
+  kSigning,    // A signing certificate (HPKI): the user's own key for confirming versions.
+};
+
 struct ClientCertBinding {
   std::string fingerprint;  // SHA-256 of the DER certificate, lower-case hex.
   std::string user_id;

@@ -187,6 +187,18 @@ class IdentityStore {
   Result<User> UserForClientCert(Database& db, std::string_view fingerprint);
   Result<std::vector<ClientCertBinding>> ListClientCerts(Database& db, std::string_view user_id);
 
+  // Certificates of either usage (identity.h CertUsage). A signing certificate bound to a
+  // user is the only certificate whose signatures confirm versions in that user's name
+  // (issue 4). kAlreadyExists when the certificate is bound to anyone for that usage.
+  Result<ClientCertBinding> BindCertIn(Database& db, CertUsage usage, std::string_view user_id,
+                                       std::string_view fingerprint);
+  Status UnbindCertIn(Database& db, CertUsage usage, std::string_view fingerprint);
+  Result<std::vector<ClientCertBinding>> ListCerts(Database& db, CertUsage usage,
+                                                   std::string_view user_id);
+  // The user a signing certificate is bound to, if any (bound users may be disabled: the
+  // caller checks the confirming user is active).
+  Result<std::optional<std::string>> SigningCertOwner(Database& db, std::string_view fingerprint);
+
   // --- API tokens (system accounts) ----------------------------------------------------------
 
   // kInvalidArgument for bad scopes or an expiry not in the future or beyond

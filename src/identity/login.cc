@@ -303,7 +303,7 @@ Result<SecondFactorCheck> IdentityStore::CheckSecondFactorIn(Database& db, const
         identity_internal::NormalizeFingerprint(request.client_cert_fingerprint);
     if (fp) {
       HK_ASSIGN_OR_RETURN(std::optional<ClientCertBinding> binding,
-                          tables_->FindClientCert(db, *fp));
+                          tables_->FindCert(db, CertUsage::kTlsClient, *fp));
       if (binding && binding->user_id == id) {
         factors.push_back(Factor::kClientCertificate);
         return SecondFactorCheck::kPassed;
@@ -325,7 +325,7 @@ Result<SecondFactorCheck> IdentityStore::CheckSecondFactorIn(Database& db, const
     return SecondFactorCheck::kPassed;
   }
   // A bound certificate is this user's possession factor; without it there is nothing else.
-  HK_ASSIGN_OR_RETURN(std::vector<ClientCertBinding> certs, tables_->UserClientCerts(db, id));
+  HK_ASSIGN_OR_RETURN(std::vector<ClientCertBinding> certs, tables_->UserCerts(db, CertUsage::kTlsClient, id));
   if (!certs.empty()) return SecondFactorCheck::kMissing;
   return SecondFactorCheck::kNotEnrolled;
 }

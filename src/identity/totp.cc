@@ -207,27 +207,38 @@ Result<bool> IdentityStore::UseRecoveryCodeIn(Database& db, const std::string& u
 // ---------------------------------------------------------------------------------------------
 // Client certificates.
 
-Result<ClientCertBinding> IdentityStore::BindClientCertIn(Database& db, std::string_view user_id,
-                                                          std::string_view fingerprint) {
+Result<ClientCertBinding> IdentityStore::BindCertIn(Database& db, CertUsage usage,
+                                                    std::string_view user_id,
+                                                    std::string_view fingerprint) {
   HK_ASSIGN_OR_RETURN(std::string fp, identity_internal::NormalizeFingerprint(fingerprint));
   HK_ASSIGN_OR_RETURN(StoredUser user, LoadUser(db, user_id));
-  HK_ASSIGN_OR_RETURN(std::optional<ClientCertBinding> existing, tables_->FindClientCert(db, fp));
-  if (existing) return AlreadyExistsError("this client certificate is already bound to a user");
+  HK_ASSIGN_OR_RETURN(std::optional<ClientCertBinding> existing, tables_->FindCert(db, usage, fp));
+  if (existing) return AlreadyExistsError("this certificate is already bound to a user");
   ClientCertBinding b{std::move(fp), user.user.id, Now()};
-  HK_RETURN_IF_ERROR(tables_->InsertClientCert(db, b));
+  HK_RETURN_IF_ERROR(tables_->InsertCert(db, usage, b));
   return b;
 }
 
-Status IdentityStore::UnbindClientCertIn(Database& db, std::string_view fingerprint) {
+Status IdentityStore::UnbindCertIn(Database& db, CertUsage usage, std::string_view fingerprint) {
   HK_ASSIGN_OR_RETURN(std::string fp, identity_internal::NormalizeFingerprint(fingerprint));
-  HK_ASSIGN_OR_RETURN(bool deleted, tables_->DeleteClientCert(db, fp));
-  if (!deleted) return NotFoundError("no user is bound to this client certificate");
+  HK_ASSIGN_OR_RETURN(bool deleted, tables_->DeleteCert(db, usage, fp));
+  if (!deleted) return NotFoundError("no user is bound to this certificate");
   return OkStatus();
+}
+
+Result<ClientCertBinding> IdentityStore::BindClientCertIn(Database& db, std::string_view user_id,
+                                                          std::string_view fingerprint) {
+  return BindCertIn(db, CertUsage::kTlsClient, user_id, fingerprint);
+}
+
+Status IdentityStore::UnbindClientCertIn(Database& db, std::string_view fingerprint) {
+  return UnbindCertIn(db, CertUsage::kTlsClient, fingerprint);
 }
 
 Result<User> IdentityStore::UserForClientCert(Database& db, std::string_view fingerprint) {
   HK_ASSIGN_OR_RETURN(std::string fp, identity_internal::NormalizeFingerprint(fingerprint));
-  HK_ASSIGN_OR_RETURN(std::optional<ClientCertBinding> binding, tables_->FindClientCert(db, fp));
+  HK_ASSIGN_OR_RETURN(std::optional<ClientCertBinding> binding,
+                      tables_->FindCert(db, CertUsage::kTlsClient, fp));
   if (!binding) return NotFoundError("no user is bound to this client certificate");
   HK_ASSIGN_OR_RETURN(StoredUser user, LoadUser(db, binding->user_id));
   if (!user.user.ActiveAt(Now())) {
@@ -237,9 +248,23 @@ Result<User> IdentityStore::UserForClientCert(Database& db, std::string_view fin
   return std::move(user.user);
 }
 
+Result<std::vector<ClientCertBinding>> IdentityStore::ListCerts(Database& db, CertUsage usage,
+                                                                std::string_view user_id) {
+  return tables_->UserCerts(db, usage, user_id);
+}
+
 Result<std::vector<ClientCertBinding>> IdentityStore::ListClientCerts(Database& db,
                                                                       std::string_view user_id) {
-  return tables_->UserClientCerts(db, user_id);
+  return ListCerts(db, CertUsage::kTlsClient, user_id);
+}
+
+Result<std::optional<std::string>> IdentityStore::SigningCertOwner(Database& db,
+                                                                   std::string_view fingerprint) {
+  HK_ASSIGN_OR_RETURN(std::string fp, identity_internal::NormalizeFingerprint(fingerprint));
+  HK_ASSIGN_OR_RETURN(std::optional<ClientCertBinding> binding,
+                      tables_->FindCert(db, CertUsage::kSigning, fp));
+  if (!binding) return std::optional<std::string>();
+  return std::optional<std::string>(binding->user_id);
 }
 
 }  // namespace hokan

@@ -17,6 +17,7 @@ inline constexpr std::string_view kActionRecordRead = "record.read";
 inline constexpr std::string_view kActionRecordHistory = "record.history";
 inline constexpr std::string_view kActionRecordMarkError = "record.mark_error";
 inline constexpr std::string_view kActionRecordLabel = "record.label";
+inline constexpr std::string_view kActionRecordConfirm = "record.confirm";
 inline constexpr std::string_view kActionCareManage = "care.manage";
 inline constexpr std::string_view kActionBreakGlassDeclare = "breakglass.declare";
 inline constexpr std::string_view kActionBreakGlassReview = "breakglass.review";
@@ -30,26 +31,17 @@ inline constexpr std::string_view kActionTokenManage = "token.manage";
 inline constexpr std::string_view kActionStoreVerify = "store.verify";
 inline constexpr std::string_view kActionSelf = "self";
 
-inline constexpr std::array<std::string_view, 19> kAllActions = {
-    kActionPatientRead,
-    kActionPatientCreate,
-    kActionRecordCreate,
-    kActionRecordRead,
-    kActionRecordHistory,
-    kActionRecordMarkError,
-    kActionRecordLabel,
-    kActionCareManage,
-    kActionBreakGlassDeclare,
-    kActionBreakGlassReview,
-    kActionAuditRead,
-    kActionAuditProof,
-    kActionAuditCheckpoint,
-    kActionUserRead,
-    kActionUserManage,
-    kActionUserResetPassword,
-    kActionTokenManage,
-    kActionStoreVerify,
-    kActionSelf,
+inline constexpr std::array<std::string_view, 20> kAllActions = {
+    kActionPatientRead,       kActionPatientCreate,
+    kActionRecordCreate,      kActionRecordRead,
+    kActionRecordHistory,     kActionRecordMarkError,
+    kActionRecordLabel,       kActionRecordConfirm,
+    kActionCareManage,        kActionBreakGlassDeclare,
+    kActionBreakGlassReview,  kActionAuditRead,
+    kActionAuditProof,        kActionAuditCheckpoint,
+    kActionUserRead,          kActionUserManage,
+    kActionUserResetPassword, kActionTokenManage,
+    kActionStoreVerify,       kActionSelf,
 };
 
 // The names of kAllActions, in the same order (the document's row order).

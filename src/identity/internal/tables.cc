@@ -73,6 +73,13 @@ CREATE TABLE IF NOT EXISTS client_certs (
   row_mac BLOB NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS client_certs_by_user ON client_certs(user_id);
+CREATE TABLE IF NOT EXISTS signing_certs (
+  fingerprint TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  bound_at INTEGER NOT NULL,
+  row_mac BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS signing_certs_by_user ON signing_certs(user_id);
 CREATE TABLE IF NOT EXISTS api_tokens (
   token_id TEXT PRIMARY KEY,
   user_id TEXT NOT NULL,
@@ -624,63 +631,78 @@ Result<bool> Tables::UseRecoveryCode(Database& db, std::string_view user_id,
 }
 
 // ---------------------------------------------------------------------------------------------
-// Client certificates.
+// Certificates bound to users: TLS client certificates and signing certificates, in tables of
+// the same shape whose MACs differ by domain, so a row cannot move from one to the other.
 
-Sha256Digest Tables::ClientCertMac(const ClientCertBinding& b) const {
-  MacInput in("identity client certs v1");
+namespace {
+
+const char* CertTable(CertUsage usage) {
+  return usage == CertUsage::kSigning ? "signing_certs" : "client_certs";
+}
+const char* CertWhat(CertUsage usage) {
+  return usage == CertUsage::kSigning ? "a signing certificate binding"
+                                      : "a client certificate binding";
+}
+
+}  // namespace
+
+Sha256Digest Tables::CertMac(CertUsage usage, const ClientCertBinding& b) const {
+  MacInput in(usage == CertUsage::kSigning ? "identity signing certs v1"
+                                           : "identity client certs v1");
   in.Add(b.fingerprint).Add(b.user_id).Add(ToMillis(b.bound_at));
   return mac_.Mac(in.view());
 }
 
-Result<std::optional<ClientCertBinding>> Tables::FindClientCert(
-    Database& db, std::string_view fingerprint) const {
-  HK_ASSIGN_OR_RETURN(Statement * s, db.Prepare("SELECT fingerprint, user_id, bound_at, row_mac "
-                                                "FROM client_certs WHERE fingerprint = ?"));
+Result<std::optional<ClientCertBinding>> Tables::FindCert(Database& db, CertUsage usage,
+                                                          std::string_view fingerprint) const {
+  HK_ASSIGN_OR_RETURN(
+      Statement * s,
+      db.Prepare(std::string("SELECT fingerprint, user_id, bound_at, row_mac FROM ") +
+                 CertTable(usage) + " WHERE fingerprint = ?"));
   s->Bind(1, fingerprint);
   HK_ASSIGN_OR_RETURN(bool row, s->Step());
   if (!row) return std::optional<ClientCertBinding>();
   ClientCertBinding b{s->ColumnText(0), s->ColumnText(1), FromMillis(s->ColumnInt(2))};
   const Bytes mac = s->ColumnBlob(3);
   HK_RETURN_IF_ERROR(Finish(*s));
-  if (!ConstantTimeEqual(mac, ClientCertMac(b))) {
-    return Tampered("a client certificate binding", b.user_id);
-  }
+  if (!ConstantTimeEqual(mac, CertMac(usage, b))) return Tampered(CertWhat(usage), b.user_id);
   return std::optional<ClientCertBinding>(std::move(b));
 }
 
-Result<std::vector<ClientCertBinding>> Tables::UserClientCerts(Database& db,
-                                                               std::string_view user_id) const {
-  HK_ASSIGN_OR_RETURN(Statement * s,
-                      db.Prepare("SELECT fingerprint, user_id, bound_at, row_mac FROM "
-                                 "client_certs WHERE user_id = ? ORDER BY bound_at, fingerprint"));
+Result<std::vector<ClientCertBinding>> Tables::UserCerts(Database& db, CertUsage usage,
+                                                         std::string_view user_id) const {
+  HK_ASSIGN_OR_RETURN(
+      Statement * s,
+      db.Prepare(std::string("SELECT fingerprint, user_id, bound_at, row_mac FROM ") +
+                 CertTable(usage) + " WHERE user_id = ? ORDER BY bound_at, " + "fingerprint"));
   s->Bind(1, user_id);
   std::vector<ClientCertBinding> out;
   while (true) {
     HK_ASSIGN_OR_RETURN(bool row, s->Step());
     if (!row) break;
     ClientCertBinding b{s->ColumnText(0), s->ColumnText(1), FromMillis(s->ColumnInt(2))};
-    if (!ConstantTimeEqual(s->ColumnBlobView(3), ClientCertMac(b))) {
-      return Tampered("a client certificate binding", b.user_id);
+    if (!ConstantTimeEqual(s->ColumnBlobView(3), CertMac(usage, b))) {
+      return Tampered(CertWhat(usage), b.user_id);
     }
     out.push_back(std::move(b));
   }
   return out;
 }
 
-Status Tables::InsertClientCert(Database& db, const ClientCertBinding& b) const {
+Status Tables::InsertCert(Database& db, CertUsage usage, const ClientCertBinding& b) const {
   HK_ASSIGN_OR_RETURN(Statement * s,
-                      db.Prepare("INSERT INTO client_certs (fingerprint, user_id, bound_at, "
-                                 "row_mac) VALUES (?, ?, ?, ?)"));
+                      db.Prepare(std::string("INSERT INTO ") + CertTable(usage) +
+                                 " (fingerprint, user_id, bound_at, row_mac) VALUES (?, ?, ?, ?)"));
   s->Bind(1, b.fingerprint)
       .Bind(2, b.user_id)
       .Bind(3, ToMillis(b.bound_at))
-      .BindBlob(4, ClientCertMac(b));
+      .BindBlob(4, CertMac(usage, b));
   return s->Run();
 }
 
-Result<bool> Tables::DeleteClientCert(Database& db, std::string_view fingerprint) const {
-  HK_ASSIGN_OR_RETURN(Statement * s,
-                      db.Prepare("DELETE FROM client_certs WHERE fingerprint = ? RETURNING 1"));
+Result<bool> Tables::DeleteCert(Database& db, CertUsage usage, std::string_view fingerprint) const {
+  HK_ASSIGN_OR_RETURN(Statement * s, db.Prepare(std::string("DELETE FROM ") + CertTable(usage) +
+                                                " WHERE fingerprint = ? RETURNING 1"));
   s->Bind(1, fingerprint);
   HK_ASSIGN_OR_RETURN(bool row, s->Step());
   if (row) HK_RETURN_IF_ERROR(Finish(*s));

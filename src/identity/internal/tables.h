@@ -126,13 +126,13 @@ class Tables {
   Result<bool> UseRecoveryCode(Database& db, std::string_view user_id, const Sha256Digest& hash,
                                TimePoint at) const;
 
-  // --- client certificates
-  Result<std::optional<ClientCertBinding>> FindClientCert(Database& db,
-                                                          std::string_view fingerprint) const;
-  Result<std::vector<ClientCertBinding>> UserClientCerts(Database& db,
-                                                         std::string_view user_id) const;
-  Status InsertClientCert(Database& db, const ClientCertBinding& binding) const;
-  Result<bool> DeleteClientCert(Database& db, std::string_view fingerprint) const;
+  // --- certificates bound to users (TLS client and signing: one table each)
+  Result<std::optional<ClientCertBinding>> FindCert(Database& db, CertUsage usage,
+                                                    std::string_view fingerprint) const;
+  Result<std::vector<ClientCertBinding>> UserCerts(Database& db, CertUsage usage,
+                                                   std::string_view user_id) const;
+  Status InsertCert(Database& db, CertUsage usage, const ClientCertBinding& binding) const;
+  Result<bool> DeleteCert(Database& db, CertUsage usage, std::string_view fingerprint) const;
 
   // --- API tokens
   Status InsertApiToken(Database& db, const StoredApiToken& token) const;
@@ -154,7 +154,7 @@ class Tables {
   Sha256Digest UserMac(const StoredUser& u) const;
   Sha256Digest SessionMac(const StoredSession& s) const;
   Sha256Digest TotpMac(std::string_view user_id, std::string_view state, const StoredTotp& t) const;
-  Sha256Digest ClientCertMac(const ClientCertBinding& b) const;
+  Sha256Digest CertMac(CertUsage usage, const ClientCertBinding& b) const;
   Sha256Digest ApiTokenMac(const StoredApiToken& t) const;
   Sha256Digest ResetMac(const StoredReset& r) const;
 
