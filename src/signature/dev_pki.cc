@@ -330,7 +330,7 @@ Result<DevHpki> MakeDevHpki(TimePoint now) {
   tsa.common_name = "Dev TSA 1 - NOT ACCREDITED";
   tsa.organization = "hokan development";
   tsa.time_stamping = true;
-  tsa.not_before = start;
+  tsa.not_before = ca_start;
   tsa.not_after = now + hours(24 * 365 * 5);
   HK_ASSIGN_OR_RETURN(p.tsa, MakeDevCertificate(tsa, &p.tsa_ca));
 

@@ -55,11 +55,15 @@ struct TimestampVerification {
   bool development_tsa = false;              // Made by hokan's built-in TSA: NOT accredited.
   bool tsa_listed = false;                   // Its certificate is in accepted_tsa_sha256.
   bool tsa_certificate_expired_now = false;  // Valid at genTime, expired at `now`.
+  bool tsa_certificate_in_token = false;     // The token carries the TSA certificate (certReq).
   std::vector<CertificateStatus> tsa_chain;  // TSA certificate first.
 };
 
 // Verifies a TimeStampResp or a bare token over `data` (hashed here with the token's hash
-// algorithm). kInvalidArgument when the input is not a token at all; otherwise the outcome.
+// algorithm: sha256, sha384 or sha512). kInvalidArgument when the input is not a response or a
+// token at all; otherwise the outcome (a response that refuses, e.g. status rejection, is
+// `valid=false` with the status in `reason`). The TSA certificate must be in the token or in
+// `options.intermediates`; its path is validated at genTime.
 Result<TimestampVerification> VerifyTimestamp(ByteView response_or_token, ByteView data,
                                               const TimestampVerifyOptions& options);
 // The same for a token over a precomputed digest (its algorithm must be the token's).
@@ -92,8 +96,14 @@ struct TimestampToken {
   TimestampVerification verification;
 };
 
-// Asks each URL in turn until one returns a token that verifies for `sha256_digest`.
-// kUnavailable listing every URL's failure when none does.
+// Asks each URL in turn until one returns a token that verifies for `sha256_digest`: a fresh
+// nonce per attempt, certReq set and the TSA certificate required in the token, and
+// `options.verify` applied at `now`. Only transport failures (kUnavailable from Post) are
+// retried, up to attempts_per_url times with retry_delay between; a refusal or a token that
+// does not verify moves on to the next URL. kUnavailable "no time-stamping authority answered:
+// <url>: <why>; ..." when none does (URLs without user information, query or fragment);
+// kFailedPrecondition when no URL is configured; kInvalidArgument for a digest that is not
+// 32 bytes or a request_policy that is not an OID. `transport` must outlive the client.
 class TsaClient {
  public:
   TsaClient(TimestampTransport& transport, TsaClientOptions options);

@@ -4,8 +4,10 @@
 // reports as `development_tsa`. For tests, the demo and trying hokan out.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/bytes.h"
 #include "base/status.h"
@@ -22,14 +24,17 @@ class DevTsa {
  public:
   // `tsa` must have a critical extendedKeyUsage timeStamping; `chain` (PEM, may be empty)
   // is included in tokens after the TSA certificate.
-  static Result<std::unique_ptr<DevTsa>> Create(CertificateAndKey tsa, std::string chain_pem);
+  static Result<std::unique_ptr<DevTsa>> Create(const CertificateAndKey& tsa,
+                                                const std::string& chain_pem);
   // A new self-signed development TSA certificate (P-256) and the TSA using it.
   static Result<std::unique_ptr<DevTsa>> CreateSelfSigned(TimePoint now);
   ~DevTsa();
 
-  // A TimeStampResp (DER) for a TimeStampReq (DER), genTime `now` (ms precision). Malformed
-  // requests get a rejection response (badDataFormat), not an error; kInternal only if
-  // signing fails.
+  // A TimeStampResp (DER) for a TimeStampReq (DER), genTime `now` (ms precision), accuracy
+  // 1 s, SHA-256 signer digest, ESSCertIDv2, the TSA certificate and chain when certReq is
+  // set. Malformed requests get a rejection response (badDataFormat), and requests for
+  // another policy one with unacceptedPolicy, not an error; kInternal only if signing fails.
+  // Thread-safe: concurrent calls are serialised.
   Result<Bytes> Respond(ByteView request_der, TimePoint now);
   const std::string& certificate_pem() const;
 
@@ -39,15 +44,18 @@ class DevTsa {
   std::unique_ptr<Impl> impl_;
 };
 
-// A transport that hands requests to a DevTsa in-process (tests, the demo). Fails with
-// kUnavailable for every URL listed in `down` (to test fail-over).
+// A transport that hands requests to a DevTsa in-process (tests, the demo); `clock` gives
+// each response's genTime. Fails with kUnavailable for every URL listed in `down` (to test
+// fail-over). `tsa` must outlive the transport.
 class InProcessTsaTransport : public TimestampTransport {
  public:
-  explicit InProcessTsaTransport(DevTsa& tsa, std::vector<std::string> down = {});
+  InProcessTsaTransport(DevTsa& tsa, std::function<TimePoint()> clock,
+                        std::vector<std::string> down = {});
   Result<Bytes> Post(const std::string& url, ByteView request) override;
 
  private:
   DevTsa& tsa_;
+  std::function<TimePoint()> clock_;
   std::vector<std::string> down_;
 };
 
