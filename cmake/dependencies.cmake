@@ -7,6 +7,9 @@ find_package(Threads REQUIRED)
 # libsodium (Argon2id) ships a pkg-config file, not a CMake package.
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(Sodium REQUIRED IMPORTED_TARGET libsodium>=1.0.18)
+# xmlsec1 with its OpenSSL back end (XAdES verification in src/signature; its tests build
+# fixtures with it too).
+pkg_check_modules(XmlSec REQUIRED IMPORTED_TARGET GLOBAL xmlsec1-openssl>=1.2.33)
 if(HK_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

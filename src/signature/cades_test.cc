@@ -31,7 +31,7 @@ class CadesTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     now_ = std::chrono::system_clock::now();
-    auto pki = MakeDevHpki(now_);
+    auto pki = MakeCachedDevHpki(now_);
     ASSERT_TRUE(pki.has_value()) << pki.error().ToString();
     pki_ = new DevHpki(std::move(*pki));
     auto tsa = DevTsa::Create(pki_->tsa, pki_->tsa_ca.cert_pem);

@@ -21,7 +21,7 @@ class PkiTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     now_ = std::chrono::system_clock::now();
-    auto pki = MakeDevHpki(now_);
+    auto pki = MakeCachedDevHpki(now_);
     ASSERT_TRUE(pki.has_value()) << pki.error().ToString();
     pki_ = new DevHpki(std::move(*pki));
   }

@@ -5,7 +5,10 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <cstdlib>
 
+#include "base/posix_env.h"
+#include "crypto/crypto.h"
 #include "signature/internal/ossl.h"
 
 namespace hokan {
@@ -113,8 +116,12 @@ Result<Bytes> EncodeHcRoleAttributes(const std::vector<std::string>& roles) {
 Result<CertificateAndKey> MakeDevCertificate(const DevCertificateSpec& spec,
                                              const CertificateAndKey* issuer) {
   if (spec.common_name.empty()) return InvalidArgumentError("a certificate needs a common name");
-  Ptr<EVP_PKEY> key(spec.key_type == DevKeyType::kRsa2048 ? EVP_RSA_gen(2048)
-                                                          : EVP_EC_gen("P-256"));
+  Ptr<EVP_PKEY> key;
+  if (!spec.key_pem.empty()) {
+    HK_ASSIGN_OR_RETURN(key, ParsePrivateKey(ToBytes(spec.key_pem)));
+  } else {
+    key.reset(spec.key_type == DevKeyType::kRsa2048 ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256"));
+  }
   if (!key) return InternalError("cannot generate a key: " + signature_internal::OpensslErrors());
   Ptr<X509> cert(X509_new());
   if (!cert) return InternalError("out of memory");
@@ -262,8 +269,13 @@ Result<std::string> MakeDevCrl(const CertificateAndKey& issuer,
   return BioText(bio.get());
 }
 
-Result<DevHpki> MakeDevHpki(TimePoint now) {
+Result<DevHpki> MakeDevHpki(TimePoint now, const std::vector<std::string>& rsa_keys) {
   using std::chrono::hours;
+  std::size_t next_key = 0;
+  // The next supplied key, or "" (generate one).
+  auto key = [&]() -> std::string {
+    return rsa_keys.size() >= kDevHpkiKeys ? rsa_keys[next_key++] : std::string();
+  };
   const TimePoint ca_start = now - hours(24 * 365 * 4);
   const TimePoint start = now - hours(24 * 30);
   DevHpki p;
@@ -273,6 +285,7 @@ Result<DevHpki> MakeDevHpki(TimePoint now) {
   root.is_ca = true;
   root.not_before = ca_start;
   root.not_after = now + hours(24 * 365 * 20);
+  root.key_pem = key();
   HK_ASSIGN_OR_RETURN(p.root, MakeDevCertificate(root));
 
   DevCertificateSpec ca = root;
@@ -281,10 +294,12 @@ Result<DevHpki> MakeDevHpki(TimePoint now) {
   ca.policy_oids = {std::string(kHpkiSigningPolicyArc) + ".3.1"};
   ca.crl_url = "http://hpki.invalid/root.crl";
   ca.not_after = now + hours(24 * 365 * 10);
+  ca.key_pem = key();
   HK_ASSIGN_OR_RETURN(p.signing_ca, MakeDevCertificate(ca, &p.root));
   DevCertificateSpec tsa_ca = ca;
   tsa_ca.common_name = "Dev TSA CA";
   tsa_ca.policy_oids.clear();
+  tsa_ca.key_pem = key();
   HK_ASSIGN_OR_RETURN(p.tsa_ca, MakeDevCertificate(tsa_ca, &p.root));
 
   DevCertificateSpec ee;
@@ -298,15 +313,18 @@ Result<DevHpki> MakeDevHpki(TimePoint now) {
   doctor.common_name = "Taro Iryo";
   doctor.serial_number = "DEV000001";
   doctor.hc_roles = {"Medical Doctor"};
+  doctor.key_pem = key();
   HK_ASSIGN_OR_RETURN(p.doctor, MakeDevCertificate(doctor, &p.signing_ca));
   DevCertificateSpec pharmacist = ee;
   pharmacist.common_name = "Hanako Yakuzai";
   pharmacist.serial_number = "DEV000002";
   pharmacist.hc_roles = {"Pharmacist"};
+  pharmacist.key_pem = key();
   HK_ASSIGN_OR_RETURN(p.pharmacist, MakeDevCertificate(pharmacist, &p.signing_ca));
   DevCertificateSpec no_role = ee;
   no_role.common_name = "Jiro Jimu";
   no_role.serial_number = "DEV000003";
+  no_role.key_pem = key();
   HK_ASSIGN_OR_RETURN(p.no_role, MakeDevCertificate(no_role, &p.signing_ca));
   DevCertificateSpec auth = doctor;
   auth.common_name = "Taro Iryo (authentication)";
@@ -314,16 +332,19 @@ Result<DevHpki> MakeDevHpki(TimePoint now) {
   auth.digital_signature = true;
   auth.client_auth = true;
   auth.policy_oids = {std::string(kHpkiAuthenticationPolicyArc) + ".0.1"};
+  auth.key_pem = key();
   HK_ASSIGN_OR_RETURN(p.auth_only, MakeDevCertificate(auth, &p.signing_ca));
   DevCertificateSpec expired = doctor;
   expired.common_name = "Saburo Kigen";
   expired.serial_number = "DEV000004";
   expired.not_before = now - hours(24 * 365 * 3);
   expired.not_after = now - hours(24 * 365);
+  expired.key_pem = key();
   HK_ASSIGN_OR_RETURN(p.expired, MakeDevCertificate(expired, &p.signing_ca));
   DevCertificateSpec revoked = doctor;
   revoked.common_name = "Shiro Shikkou";
   revoked.serial_number = "DEV000005";
+  revoked.key_pem = key();
   HK_ASSIGN_OR_RETURN(p.revoked, MakeDevCertificate(revoked, &p.signing_ca));
 
   DevCertificateSpec tsa;
@@ -332,6 +353,7 @@ Result<DevHpki> MakeDevHpki(TimePoint now) {
   tsa.time_stamping = true;
   tsa.not_before = ca_start;
   tsa.not_after = now + hours(24 * 365 * 5);
+  tsa.key_pem = key();
   HK_ASSIGN_OR_RETURN(p.tsa, MakeDevCertificate(tsa, &p.tsa_ca));
 
   p.revoked_at = now - hours(1);
@@ -341,6 +363,47 @@ Result<DevHpki> MakeDevHpki(TimePoint now) {
   HK_ASSIGN_OR_RETURN(p.root_crl, MakeDevCrl(p.root, {}, now, now + hours(24 * 30)));
   HK_ASSIGN_OR_RETURN(p.tsa_ca_crl, MakeDevCrl(p.tsa_ca, {}, now, now + hours(24 * 7)));
   return p;
+}
+
+Result<DevHpki> MakeCachedDevHpki(TimePoint now) {
+  std::string dir = "/tmp";
+  for (const char* var : {"HK_TEST_TMPDIR", "TMPDIR"}) {
+    const char* v = std::getenv(var);
+    if (v != nullptr && *v != '\0') {
+      dir = v;
+      break;
+    }
+  }
+  PosixFileSystem fs;
+  const std::string path = JoinPath(dir, "hokan-dev-hpki-keys-v1.pem");
+  std::vector<std::string> keys;
+  if (Result<Bytes> cached = fs.ReadFile(path)) {
+    const std::string text(AsChars(*cached));
+    constexpr std::string_view kBegin = "-----BEGIN PRIVATE KEY-----";
+    for (std::size_t at = text.find(kBegin); at != std::string::npos;) {
+      const std::size_t next = text.find(kBegin, at + 1);
+      keys.push_back(text.substr(at, next == std::string::npos ? std::string::npos : next - at));
+      at = next;
+    }
+  }
+  if (keys.size() < kDevHpkiKeys) {
+    keys.clear();
+    std::string all;
+    for (std::size_t i = 0; i < kDevHpkiKeys; ++i) {
+      Ptr<EVP_PKEY> k(EVP_RSA_gen(2048));
+      if (!k) return InternalError("cannot generate a key");
+      keys.push_back(PemOf(k.get()));
+      all += keys.back();
+    }
+    // Written aside and renamed: a parallel test process reads a whole file or none.
+    HK_ASSIGN_OR_RETURN(std::string suffix, RandomHexId(8));
+    const std::string tmp = path + "." + suffix + ".tmp";
+    if (auto f = fs.NewWritableFile(tmp)) {
+      if ((*f)->Append(AsBytes(all)).ok() && (*f)->Close().ok()) (void)fs.Rename(tmp, path);
+    }
+    (void)fs.Remove(tmp);
+  }
+  return MakeDevHpki(now, keys);
 }
 
 }  // namespace hokan

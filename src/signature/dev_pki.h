@@ -5,6 +5,7 @@
 // is a production trust anchor.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -46,6 +47,7 @@ struct DevCertificateSpec {
   std::vector<std::string> hc_roles;     // hcRole values ("Medical Doctor", "Pharmacist", ...).
   std::string crl_url;                   // cRLDistributionPoints URI, optional.
   std::uint64_t serial = 0;              // 0: 16 random bytes.
+  std::string key_pem;  // Use this private key (matching key_type) instead of a new one.
 };
 
 // Self-signed when `issuer` is null, else issued by `issuer` (its certificate and key).
@@ -84,7 +86,14 @@ struct DevHpki {
   std::string root_crl;          // The root's (empty) authority revocation list.
   std::string tsa_ca_crl;
 };
-// Everything is generated fresh (RSA-2048 keys: about a second).
-Result<DevHpki> MakeDevHpki(TimePoint now);
+// Everything is generated fresh: ten RSA-2048 keys take seconds. `rsa_keys` (PEM), when it
+// holds at least ten, supplies the keys instead (certificates and CRLs are still new).
+inline constexpr std::size_t kDevHpkiKeys = 10;
+Result<DevHpki> MakeDevHpki(TimePoint now, const std::vector<std::string>& rsa_keys = {});
+
+// For test suites, where every test is its own process: MakeDevHpki with keys generated once
+// and kept in a file (mode 0600) under $HK_TEST_TMPDIR (else $TMPDIR, else /tmp), so each
+// process pays milliseconds instead of seconds. Development keys only.
+Result<DevHpki> MakeCachedDevHpki(TimePoint now);
 
 }  // namespace hokan

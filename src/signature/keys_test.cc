@@ -23,7 +23,7 @@ class KeysTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     now_ = std::chrono::system_clock::now();
-    auto pki = MakeDevHpki(now_);
+    auto pki = MakeCachedDevHpki(now_);
     ASSERT_TRUE(pki.has_value());
     pki_ = new DevHpki(std::move(*pki));
   }

@@ -42,7 +42,7 @@ class TimestampTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     now_ = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
-    Result<DevHpki> pki = MakeDevHpki(now_);
+    Result<DevHpki> pki = MakeCachedDevHpki(now_);
     ASSERT_TRUE(pki.has_value()) << pki.error();
     pki_ = new DevHpki(std::move(*pki));
     Result<std::unique_ptr<DevTsa>> tsa =

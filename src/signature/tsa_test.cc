@@ -76,7 +76,7 @@ class TsaTest : public ::testing::Test {
   static void SetUpTestSuite() {
     // Real time: the openssl CLI validates certificates at the current time.
     now_ = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
-    Result<DevHpki> pki = MakeDevHpki(now_);
+    Result<DevHpki> pki = MakeCachedDevHpki(now_);
     ASSERT_TRUE(pki.has_value()) << pki.error();
     pki_ = new DevHpki(std::move(*pki));
     Result<std::unique_ptr<DevTsa>> tsa =
