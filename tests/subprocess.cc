@@ -15,22 +15,33 @@ extern char** environ;
 
 namespace hokan::testing {
 
-Child Spawn(const std::vector<std::string>& argv, StderrMode stderr_mode) {
+Child Spawn(const std::vector<std::string>& argv, StderrMode stderr_mode,
+            const std::string* input) {
   Child child;
   const bool pipe_err = stderr_mode == StderrMode::kPipe;
   int out_pipe[2] = {-1, -1};
   int err_pipe[2] = {-1, -1};
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || (pipe_err && ::pipe2(err_pipe, O_CLOEXEC) != 0)) {
+  int in_pipe[2] = {-1, -1};
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || (pipe_err && ::pipe2(err_pipe, O_CLOEXEC) != 0) ||
+      (input != nullptr && ::pipe2(in_pipe, O_CLOEXEC) != 0)) {
     ADD_FAILURE() << "pipe2: " << std::strerror(errno);
-    for (int fd : {out_pipe[0], out_pipe[1]}) {
+    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1], in_pipe[0], in_pipe[1]}) {
       if (fd >= 0) ::close(fd);
     }
     return child;
+  }
+  if (input != nullptr) {
+    // Written before the child starts (it fits the pipe), then the write end is closed: the
+    // child reads the input and then end-of-file.
+    const ssize_t n = ::write(in_pipe[1], input->data(), input->size());
+    if (n != static_cast<ssize_t>(input->size())) ADD_FAILURE() << "stdin input too large";
+    ::close(in_pipe[1]);
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
   if (pipe_err) posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
+  if (input != nullptr) posix_spawn_file_actions_adddup2(&actions, in_pipe[0], STDIN_FILENO);
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -39,6 +50,7 @@ Child Spawn(const std::vector<std::string>& argv, StderrMode stderr_mode) {
   posix_spawn_file_actions_destroy(&actions);
   ::close(out_pipe[1]);
   if (pipe_err) ::close(err_pipe[1]);
+  if (input != nullptr) ::close(in_pipe[0]);
   if (rc != 0) {
     ADD_FAILURE() << "posix_spawnp " << argv[0] << ": " << std::strerror(rc);
     ::close(out_pipe[0]);
@@ -120,6 +132,12 @@ bool ReadUntil(Child& child, std::string& text, const std::function<bool(const s
 ProcessResult RunHokan(std::vector<std::string> args) {
   args.insert(args.begin(), HK_HOKAN_BINARY);
   return RunProcess(args);
+}
+
+ProcessResult RunHokanWithInput(std::vector<std::string> args, const std::string& input) {
+  args.insert(args.begin(), HK_HOKAN_BINARY);
+  Child child = Spawn(args, StderrMode::kPipe, &input);
+  return Finish(child);
 }
 
 }  // namespace hokan::testing

@@ -36,7 +36,9 @@ enum class StderrMode {
 // Starts `argv` (argv[0] is looked up in PATH when it has no slash) with stdout on a pipe, and
 // stderr too unless `stderr_mode` says otherwise. Does not wait: the caller reads `out` as it
 // likes and ends with Finish.
-Child Spawn(const std::vector<std::string>& argv, StderrMode stderr_mode = StderrMode::kPipe);
+// `input`, when given, is the child's whole stdin (small: it must fit a pipe's buffer).
+Child Spawn(const std::vector<std::string>& argv, StderrMode stderr_mode = StderrMode::kPipe,
+            const std::string* input = nullptr);
 
 // Reads the child's pipes to the end (both at once, so neither can fill up and block it),
 // closes them and reaps the child. `out_so_far` is what the caller already read from `out`;
@@ -51,7 +53,8 @@ bool ReadUntil(Child& child, std::string& text, const std::function<bool(const s
 // Spawn and Finish: runs `argv` to the end.
 ProcessResult RunProcess(const std::vector<std::string>& argv);
 
-// Runs the `hokan` binary under test with `args`.
+// Runs the `hokan` binary under test with `args` (and `input` as its stdin).
 ProcessResult RunHokan(std::vector<std::string> args);
+ProcessResult RunHokanWithInput(std::vector<std::string> args, const std::string& input);
 
 }  // namespace hokan::testing

@@ -25,6 +25,9 @@ constexpr Command kCommands[] = {
     {"audit", "verify, proof, tail, export, checkpoint: the audit log", RunAudit},
     {"serve", "serve the HTTPS API (every request authenticated, authorised, audited)", RunServe},
     {"user", "setup-secret: a one-time secret for creating the first administrator", RunUser},
+    {"signature", "verify a CMS/CAdES signature file (HPKI, timestamp, revocation)", RunSignature},
+    {"timestamp", "verify an RFC 3161 timestamp token or response", RunTimestamp},
+    {"xades", "verify an XAdES document (e.g. an e-prescription)", RunXades},
     {"demo", "a store with sample users, patients and records, served on https://localhost:8443",
      RunDemo},
 };
@@ -32,11 +35,11 @@ constexpr Command kCommands[] = {
 void PrintUsage(std::FILE* out) {
   std::fprintf(out, "usage: hokan <command> [options]\n\ncommands:\n");
   for (const Command& c : kCommands) {
-    std::fprintf(out, "  %-8s %.*s\n", std::string(c.name).c_str(),
+    std::fprintf(out, "  %-9s %.*s\n", std::string(c.name).c_str(),
                  static_cast<int>(c.summary.size()), c.summary.data());
   }
   std::fprintf(out,
-               "  %-8s %s\n\nRun `hokan <command> --help` for its options. Documentation: "
+               "  %-9s %s\n\nRun `hokan <command> --help` for its options. Documentation: "
                "README.md and docs/.\n",
                "version", "print the version");
 }
@@ -46,7 +49,8 @@ void PrintUsage(std::FILE* out) {
 Result<Args> Args::Parse(std::span<const std::string_view> args,
                          const std::vector<std::string_view>& flags,
                          const std::vector<std::string_view>& switches,
-                         const std::vector<std::string_view>& pairs) {
+                         const std::vector<std::string_view>& pairs,
+                         const std::vector<std::string_view>& repeated) {
   Args out;
   auto known = [](const std::vector<std::string_view>& list, std::string_view n) {
     for (std::string_view f : list) {
@@ -78,10 +82,18 @@ Result<Args> Args::Parse(std::span<const std::string_view> args,
       i += 2;
       continue;
     }
-    if (!known(flags, name)) return InvalidArgumentError("unknown option --" + name);
+    const bool is_repeated = known(repeated, name);
+    if (!known(flags, name) && !is_repeated) {
+      return InvalidArgumentError("unknown option --" + name);
+    }
     if (!inline_value) {
       if (i + 1 >= args.size()) return InvalidArgumentError("--" + name + " needs a value");
       value = std::string(args[++i]);
+    }
+    if (is_repeated) {
+      if (value.empty()) return InvalidArgumentError("--" + name + " needs a value");
+      out.repeated_[name].push_back(value);
+      continue;
     }
     if (out.values_.contains(name)) return InvalidArgumentError("--" + name + " given twice");
     out.values_[name] = value;
@@ -127,6 +139,12 @@ const std::vector<std::string>& Args::Pair(std::string_view flag) const {
   static const std::vector<std::string> kNone;
   auto it = pairs_.find(flag);
   return it == pairs_.end() ? kNone : it->second;
+}
+
+const std::vector<std::string>& Args::All(std::string_view flag) const {
+  static const std::vector<std::string> kNone;
+  auto it = repeated_.find(flag);
+  return it == repeated_.end() ? kNone : it->second;
 }
 
 int ExitCodeFor(const Status& status) {

@@ -23,11 +23,13 @@ namespace cli_internal {
 // command accepts.
 class Args {
  public:
-  // `multi` flags take two values (e.g. --consistency A B).
+  // `pairs` flags take two values (e.g. --consistency A B); `repeated` flags may be given
+  // several times (e.g. --trust-anchor A --trust-anchor B).
   static Result<Args> Parse(std::span<const std::string_view> args,
                             const std::vector<std::string_view>& flags,
                             const std::vector<std::string_view>& switches = {},
-                            const std::vector<std::string_view>& pairs = {});
+                            const std::vector<std::string_view>& pairs = {},
+                            const std::vector<std::string_view>& repeated = {});
   bool Has(std::string_view flag) const;
   // kInvalidArgument naming the flag when missing or empty.
   Result<std::string> Required(std::string_view flag) const;
@@ -35,10 +37,13 @@ class Args {
   Result<std::uint64_t> Number(std::string_view flag, std::uint64_t fallback) const;
   bool Switch(std::string_view name) const;
   const std::vector<std::string>& Pair(std::string_view flag) const;
+  // Every value of a repeated flag, in order (empty when not given).
+  const std::vector<std::string>& All(std::string_view flag) const;
 
  private:
   std::map<std::string, std::string, std::less<>> values_;
   std::map<std::string, std::vector<std::string>, std::less<>> pairs_;
+  std::map<std::string, std::vector<std::string>, std::less<>> repeated_;
   std::vector<std::string> switches_;
 };
 
@@ -58,9 +63,18 @@ int RunSweep(Env& env, std::span<const std::string_view> args);
 int RunAudit(Env& env, std::span<const std::string_view> args);
 int RunDemo(Env& env, std::span<const std::string_view> args);
 int RunServe(Env& env, std::span<const std::string_view> args);
+// A secret (a key passphrase) from the first line of stdin, never from the command line
+// where other users could see it in the process list.
+Result<std::string> ReadSecretLine(const char* what);
+void SecureZeroString(std::string& s);
+
 // Shared by serve and demo (serve.cc).
 Status RefuseRoot(bool allowed);
 int RunUser(Env& env, std::span<const std::string_view> args);
+// signature.cc: verification of files (no store).
+int RunSignature(Env& env, std::span<const std::string_view> args);
+int RunTimestamp(Env& env, std::span<const std::string_view> args);
+int RunXades(Env& env, std::span<const std::string_view> args);
 
 }  // namespace cli_internal
 }  // namespace hokan

@@ -28,6 +28,30 @@ Result<std::string> NewSetupSecret(Env& env, const std::string& dir) {
 
 void PrintJson(const Json& j) { std::printf("%s\n", j.dump(2).c_str()); }
 
+}  // namespace
+
+Result<std::string> ReadSecretLine(const char* what) {
+  std::string line;
+  for (int c; (c = std::fgetc(stdin)) != EOF && c != '\n';) {
+    if (line.size() >= 4096) return InvalidArgumentError(std::string(what) + " is too long");
+    line.push_back(static_cast<char>(c));
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) {
+    return InvalidArgumentError(std::string("give ") + what + " on the first line of stdin");
+  }
+  return line;
+}
+
+void SecureZeroString(std::string& s) {
+  // Through a volatile pointer, so the stores are not optimised away.
+  volatile char* p = s.data();
+  for (std::size_t i = 0; i < s.size(); ++i) p[i] = 0;
+  s.clear();
+}
+
+namespace {
+
 bool WantsHelp(std::span<const std::string_view> args) {
   for (std::string_view a : args) {
     if (a == "--help" || a == "-h") return true;
@@ -145,7 +169,13 @@ int RunRecord(Env& env, std::span<const std::string_view> args) {
       "       hokan record get --dir D --record R [--version V] --out F   (F may be - for "
       "stdout)\n"
       "       hokan record history --dir D --record R\n"
-      "       hokan record mark-error --dir D --record R --reason TEXT\n";
+      "       hokan record mark-error --dir D --record R --reason TEXT\n"
+      "       hokan record confirm --dir D --record R [--version V] --user U\n"
+      "                            (--signature S.p7s | --server-key)\n"
+      "         Confirms (確定) a version in user U's name: S is U's detached CAdES signature\n"
+      "         over the content; --server-key signs with U's key file, its passphrase read\n"
+      "         from the first line of stdin. Timestamped by the configured TSA, verified,\n"
+      "         and only with a signing certificate bound to U.\n";
   if (std::optional<int> code = VerbUsage(args, kUsage)) return *code;
   const std::string_view verb = args[0];
   const auto rest = args.subspan(1);
@@ -257,6 +287,55 @@ int RunRecord(Env& env, std::span<const std::string_view> args) {
     return Finish(**archive, 0);
   }
 
+  if (verb == "confirm") {
+    Result<Args> a =
+        Args::Parse(rest, {"dir", "record", "version", "user", "signature"}, {"server-key"});
+    if (!a) return Fail(a.error());
+    ConfirmRequest request;
+    Result<std::string> record = a->Required("record");
+    if (!record) return Fail(record.error());
+    request.record_id = *record;
+    Result<std::string> user = a->Required("user");
+    if (!user) return Fail(user.error());
+    Result<std::uint64_t> version = a->Number("version", 0);
+    if (!version) return Fail(version.error());
+    if (a->Has("version") && *version == 0) {
+      return Fail(InvalidArgumentError("--version must be 1 or more"));
+    }
+    request.version = static_cast<std::int64_t>(*version);
+    if (a->Has("signature") == a->Switch("server-key")) {
+      return Fail(InvalidArgumentError("give either --signature or --server-key"));
+    }
+    if (a->Has("signature")) {
+      Result<Bytes> sig = env.fs.ReadFile(a->Get("signature"));
+      if (!sig) return Fail(NotFoundError("cannot read --signature " + a->Get("signature")));
+      request.signature = std::move(*sig);
+    } else {
+      Result<std::string> pass = ReadSecretLine("the signing key's passphrase");
+      if (!pass) return Fail(pass.error());
+      request.key_passphrase = std::move(*pass);
+    }
+    Result<std::unique_ptr<Archive>> archive = OpenDir(env, *a);
+    if (!archive) return Fail(archive.error());
+    Result<std::unique_ptr<ApiService>> api = ApiService::Open(**archive, env);
+    if (!api) return Fail(api.error());
+    Result<ConfirmationView> c = (*api)->ConfirmLocal(Me(), *user, request);
+    SecureZeroString(request.key_passphrase);
+    if (!c) return Finish(**archive, Fail(c.error()));
+    Json j = {{"record_id", c->confirmation.record_id},
+              {"version", c->confirmation.version},
+              {"confirmer", c->confirmation.confirmer},
+              {"confirmed_at", c->confirmation.confirmed_at},
+              {"method", c->confirmation.method},
+              {"level", c->confirmation.level},
+              {"signer_sha256", c->confirmation.signer_sha256},
+              {"timestamp_time", c->confirmation.timestamp_time},
+              {"tsa_subject", c->confirmation.tsa_subject},
+              {"report", Json::parse(c->report_json)}};
+    PrintJson(j);
+    return Finish(**archive, 0);
+  }
+
   if (verb == "mark-error") {
     Result<Args> a = Args::Parse(rest, {"dir", "record", "reason"});
     if (!a) return Fail(a.error());
@@ -284,8 +363,9 @@ int RunVerify(Env& env, std::span<const std::string_view> args) {
     return Usage(
         "usage: hokan verify --dir D\n"
         "Checks every version (blob present, decrypts, SHA-256 matches), every row's\n"
-        "MAC, that versions and audit entries agree, and the audit log. Exit 0 only if\n"
-        "everything holds; 1 if anything is damaged (each object is named).\n");
+        "MAC, that versions and audit entries agree, the audit log, and every confirmation's\n"
+        "signature against its version. Exit 0 only if everything holds; 1 if anything is\n"
+        "damaged (each object is named).\n");
   }
   Result<Args> a = Args::Parse(args, {"dir"});
   if (!a) return Fail(a.error());
@@ -294,14 +374,22 @@ int RunVerify(Env& env, std::span<const std::string_view> args) {
   CliSink sink(env);
   Result<VerifySummary> s = (*archive)->Verify(Me(), sink);
   if (!s) return Fail(s.error());
+  // Confirmations: their rows, and their signatures against the versions' hashes.
+  Result<std::unique_ptr<ApiService>> api = ApiService::Open(**archive, env);
+  if (!api) return Fail(api.error());
+  Result<ApiService::ConfirmationCheck> c = (*api)->VerifyConfirmations(sink);
+  if (!c) return Fail(c.error());
+  const bool ok = s->ok() && c->damage == 0;
   std::printf(
-      "%s: %llu versions, %llu audit entries, %llu checkpoints; %llu damaged, %llu "
-      "warnings\n",
-      s->ok() ? "OK" : "FAILED", static_cast<unsigned long long>(s->versions),
+      "%s: %llu versions, %llu confirmations, %llu audit entries, %llu checkpoints; %llu "
+      "damaged, %llu warnings\n",
+      ok ? "OK" : "FAILED", static_cast<unsigned long long>(s->versions),
+      static_cast<unsigned long long>(c->checked),
       static_cast<unsigned long long>(s->audit.entries),
       static_cast<unsigned long long>(s->audit.checkpoints),
-      static_cast<unsigned long long>(s->damage), static_cast<unsigned long long>(s->warnings));
-  return Finish(**archive, s->ok() ? 0 : 1);
+      static_cast<unsigned long long>(s->damage + c->damage),
+      static_cast<unsigned long long>(s->warnings + c->warnings));
+  return Finish(**archive, ok ? 0 : 1);
 }
 
 int RunSweep(Env& env, std::span<const std::string_view> args) {

@@ -9,6 +9,7 @@
 #include "http/server.h"
 #include "service/api_service.h"
 #include "service/archive.h"
+#include "service/demo_setup.h"
 
 namespace hokan::cli_internal {
 namespace {
@@ -97,13 +98,23 @@ int RunDemo(Env& env, std::span<const std::string_view> args) {
     ArchiveOptions options;
     // Demo only: signing in with a password alone, so curl is enough to try the API. A store
     // made by `hokan init` requires two-factor login (G-6.5-C13).
-    options.configure = [](Config& c) { c.identity.require_two_factor = false; };
+    options.configure = [](Config& c) {
+      c.identity.require_two_factor = false;
+      // E-signatures with a development PKI and the built-in (NOT accredited) TSA.
+      ConfigureDemoSigning(c);
+    };
     Result<InitResult> init = Archive::Init(env, dir, me, options);
     if (!init) return Fail(init.error().WithContext("demo"));
     std::printf("Created a new store in %s (store id %s)\n", dir.c_str(), init->store_id.c_str());
     fresh = true;
   } else {
     std::printf("Using the existing store in %s\n", dir.c_str());
+  }
+  std::shared_ptr<DemoHpki> pki;
+  if (fresh) {
+    Result<std::shared_ptr<DemoHpki>> made = WriteDemoHpki(env, dir);
+    if (!made) return Fail(made.error().WithContext("demo PKI"));
+    pki = *made;
   }
   Result<std::unique_ptr<Archive>> archive = Archive::Open(env, dir);
   if (!archive) return Fail(archive.error());
@@ -127,6 +138,12 @@ int RunDemo(Env& env, std::span<const std::string_view> args) {
       if (Result<StoredRelationship> c = api.AddCareLocal(me, r); !c) return Fail(c.error());
     }
     if (Status st = api.SetLabelLocal(me, "patient:P0003", "vip"); !st.ok()) return Fail(st);
+  }
+  std::string signing_passphrase;
+  if (fresh) {
+    Result<std::string> p = InstallDemoSigner(api, me, *pki, "dr-sato");
+    if (!p) return Fail(p.error().WithContext("demo signing key"));
+    signing_passphrase = *p;
   }
 
   std::vector<std::string> ids;
@@ -175,6 +192,15 @@ int RunDemo(Env& env, std::span<const std::string_view> args) {
       ar.MarkEnteredInError(me, ids[3], "entered for the wrong patient (demo)");
   if (!err) return Fail(err.error());
   std::printf("  marked record %s entered-in-error (it stays, with the reason)\n", ids[3].c_str());
+  if (fresh) {
+    // dr-sato confirms the prescription with her server-side key: CAdES-T, development TSA.
+    ConfirmRequest confirm{.record_id = ids[1], .version = 1, .key_passphrase = signing_passphrase};
+    Result<ConfirmationView> c = api.ConfirmLocal(me, "dr-sato", confirm);
+    if (!c) return Fail(c.error().WithContext("demo confirmation"));
+    std::printf("  dr-sato confirmed record %s v1 (%s, timestamp %s, development TSA)\n",
+                ids[1].c_str(), c->confirmation.level.c_str(),
+                c->confirmation.timestamp_time.c_str());
+  }
   Result<ReadResult> read = ar.ReadRecord(me, ids[0], 1);
   if (!read) return Fail(read.error());
   std::printf("  read record %s version 1 back: audited as entry %llu\n", ids[0].c_str(),
@@ -189,7 +215,11 @@ int RunDemo(Env& env, std::span<const std::string_view> args) {
     }
     std::printf(
         "  Two-factor login is off in this demo store only; `hokan init` stores require it.\n"
-        "  P0003 is labelled vip and nobody cares for it: try break-glass as dr-sato.\n");
+        "  P0003 is labelled vip and nobody cares for it: try break-glass as dr-sato.\n"
+        "  dr-sato's signing-key passphrase (server-side signing, POST .../confirm with\n"
+        "  {\"key_passphrase\": ...}): %s\n"
+        "  The demo PKI and TSA are for trying hokan out: NOT accredited, not HPKI.\n",
+        signing_passphrase.c_str());
   } else {
     std::printf("\nThe demo users were made the first time; their passwords were shown then.\n");
   }

@@ -75,24 +75,65 @@ int RunServe(Env& env, std::span<const std::string_view> args) {
 int RunUser(Env& env, std::span<const std::string_view> args) {
   static const char* kUsage =
       "usage: hokan user setup-secret --dir D   (a new one-time secret for creating the first\n"
-      "                                          administrator: POST /api/v1/setup)\n";
+      "                                          administrator: POST /api/v1/setup)\n"
+      "       hokan user signing-cert --dir D --user U --cert C.pem\n"
+      "         binds U's signing certificate: only signatures made with it confirm in U's name\n"
+      "       hokan user signing-key --dir D --user U --p12 K.p12\n"
+      "         keeps U's encrypted key file for server-side signing; its passphrase is read\n"
+      "         from the first line of stdin to check it (it is not stored)\n";
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::printf("%s", kUsage);
     return args.empty() ? 2 : 0;
   }
-  if (args[0] != "setup-secret") {
+  const std::string_view verb = args[0];
+  if (verb != "setup-secret" && verb != "signing-cert" && verb != "signing-key") {
     std::fprintf(stderr, "%s", kUsage);
     return 2;
   }
-  Result<Args> a = Args::Parse(args.subspan(1), {"dir"});
+  const std::string_view file_flag = verb == "signing-cert" ? "cert" : "p12";
+  Result<Args> a = verb == "setup-secret"
+                       ? Args::Parse(args.subspan(1), {"dir"})
+                       : Args::Parse(args.subspan(1), {"dir", "user", file_flag});
   if (!a) return Fail(a.error());
   Result<std::string> dir = a->Required("dir");
   if (!dir) return Fail(dir.error());
+  std::string user;
+  Bytes input;
+  std::string passphrase;
+  if (verb != "setup-secret") {
+    Result<std::string> u = a->Required("user");
+    if (!u) return Fail(u.error());
+    user = *u;
+    Result<std::string> path = a->Required(file_flag);
+    if (!path) return Fail(path.error());
+    Result<Bytes> bytes = env.fs.ReadFile(*path);
+    if (!bytes) {
+      return Fail(NotFoundError("cannot read --" + std::string(file_flag) + " " + *path));
+    }
+    input = std::move(*bytes);
+    if (verb == "signing-key") {
+      Result<std::string> pass = ReadSecretLine("the key file's passphrase");
+      if (!pass) return Fail(pass.error());
+      passphrase = std::move(*pass);
+    }
+  }
   Result<std::unique_ptr<Archive>> archive = Archive::Open(env, *dir);
   if (!archive) return Fail(archive.error());
   Result<std::unique_ptr<ApiService>> api = ApiService::Open(**archive, env);
   if (!api) return Fail(api.error());
-  Result<std::string> secret = (*api)->NewSetupSecret(Actor{LocalActorId(), "cli"});
+  const Actor me{LocalActorId(), "cli"};
+  if (verb != "setup-secret") {
+    Result<ClientCertBinding> b =
+        verb == "signing-cert" ? (*api)->BindSigningCertLocal(me, user, std::string(AsChars(input)))
+                               : (*api)->InstallSigningKeyLocal(me, user, input, passphrase);
+    SecureZeroString(passphrase);
+    (void)(*archive)->CheckpointIfDue();
+    if (!b) return Fail(b.error());
+    std::printf("{\n  \"user_id\": \"%s\",\n  \"signing_certificate_sha256\": \"%s\"\n}\n",
+                b->user_id.c_str(), b->fingerprint.c_str());
+    return 0;
+  }
+  Result<std::string> secret = (*api)->NewSetupSecret(me);
   if (!secret) return Fail(secret.error());
   (void)(*archive)->CheckpointIfDue();
   std::printf("{\n  \"setup_secret\": \"%s\"\n}\n", secret->c_str());

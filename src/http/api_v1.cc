@@ -82,6 +82,24 @@ json StateJson(const RecordState& s) {
           {"actor", s.actor},       {"at", s.at},         {"audit_seq", s.audit_seq}};
 }
 
+json ConfirmationJson(const ConfirmationView& v) {
+  const Confirmation& c = v.confirmation;
+  json report = json::parse(v.report_json, nullptr, false);
+  return json{{"record_id", c.record_id},
+              {"version", c.version},
+              {"confirmer", c.confirmer},
+              {"confirmed_at", c.confirmed_at},
+              {"method", c.method},
+              {"level", c.level},
+              {"signer_sha256", c.signer_sha256},
+              {"signer_subject", c.signer_subject},
+              {"timestamp_time", c.timestamp_time},
+              {"tsa_subject", c.tsa_subject},
+              {"signature_base64", Base64Encode(c.signature)},
+              {"valid", v.valid},
+              {"report", report}};
+}
+
 json HistoryJson(const RecordHistory& h) {
   json versions = json::array();
   for (const auto& v : h.versions) versions.push_back(VersionJson(v));
@@ -209,6 +227,25 @@ class Call {
         return false;
       }
       n = n * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    out = n;
+    return true;
+  }
+
+  // A path parameter that must be a whole number from 1 (a version).
+  bool PathNumber(std::string_view name, std::int64_t& out, HttpResponse& error) {
+    const std::string text = Param(name);
+    std::int64_t n = 0;
+    for (const char c : text) {
+      if (c < '0' || c > '9' || n > (INT64_MAX - 9) / 10) {
+        n = 0;
+        break;
+      }
+      n = n * 10 + (c - '0');
+    }
+    if (n < 1) {
+      error = BadRequest("\"" + std::string(name) + "\" must be a whole number from 1");
+      return false;
     }
     out = n;
     return true;
@@ -501,6 +538,46 @@ void AddRoutes(Router& router, ApiService& api) {
         return OrError<RecordState>(c,
                                     api.MarkEnteredInError(c.ctx(), c.Param("record_id"), reason),
                                     200, [](const RecordState& s) { return StateJson(s); });
+      });
+  add({.method = "POST",
+       .pattern = "/api/v1/records/{record_id}/versions/{version}/confirm",
+       .summary = "Confirm (確定) a version: the body is a detached CMS/CAdES signature over its "
+                  "content (application/pkcs7-signature), or JSON {\"key_passphrase\": ...} to "
+                  "sign with your server-side key; timestamped, verified, bound to you",
+       .action = "record.confirm",
+       .request_media_type = "*/*"},
+      [&api](Call& c) {
+        ConfirmRequest r;
+        r.record_id = c.Param("record_id");
+        HttpResponse err;
+        if (!c.PathNumber("version", r.version, err)) return err;
+        const std::string type(c.req().Header("content-type").value_or(""));
+        if (type.rfind("application/json", 0) == 0) {
+          json b;
+          if (!c.Body(b, err) || !c.Str(b, "key_passphrase", r.key_passphrase, err)) return err;
+          if (r.key_passphrase.empty()) {
+            return c.BadRequest("\"key_passphrase\" is required in a JSON body");
+          }
+        } else {
+          r.signature.assign(c.req().body.begin(), c.req().body.end());
+          if (r.signature.empty()) return c.BadRequest("the request body must be the signature");
+        }
+        return OrError<ConfirmationView>(c, api.Confirm(c.ctx(), r), 201, ConfirmationJson);
+      });
+  add({.method = "GET",
+       .pattern = "/api/v1/records/{record_id}/versions/{version}/confirmation",
+       .summary = "A version's confirmation with its signature verified now (404 when "
+                  "unconfirmed)",
+       .action = "record.history"},
+      [&api](Call& c) {
+        std::int64_t version = 0;
+        HttpResponse err;
+        if (!c.PathNumber("version", version, err)) return err;
+        Result<std::optional<ConfirmationView>> r =
+            api.GetConfirmation(c.ctx(), c.Param("record_id"), version);
+        if (!r) return c.Error(r.error());
+        if (!*r) return c.Error(NotFoundError("this version is not confirmed"));
+        return Json(200, ConfirmationJson(**r));
       });
   add({.method = "GET",
        .pattern = "/api/v1/patients/{patient_id}/records",
@@ -824,6 +901,33 @@ void AddRoutes(Router& router, ApiService& api) {
                                                         {"user_id", k.user_id},
                                                         {"bound_at", TimeText(k.bound_at)}};
                                           });
+      });
+  auto binding_json = [](const ClientCertBinding& k) {
+    return json{
+        {"fingerprint", k.fingerprint}, {"user_id", k.user_id}, {"bound_at", TimeText(k.bound_at)}};
+  };
+  add({.method = "POST",
+       .pattern = "/api/v1/users/{user_id}/signing-certificates",
+       .summary = "Bind a signing certificate (PEM body) to a user: only signatures made with "
+                  "it confirm versions in that user's name",
+       .action = "user.manage",
+       .request_media_type = "*/*"},
+      [&api, binding_json](Call& c) {
+        return OrError<ClientCertBinding>(
+            c, api.BindSigningCert(c.ctx(), c.Param("user_id"), c.req().body), 201, binding_json);
+      });
+  add({.method = "GET",
+       .pattern = "/api/v1/users/{user_id}/signing-certificates",
+       .summary = "A user's signing certificates (fingerprints)",
+       .action = "user.read"},
+      [&api, binding_json](Call& c) {
+        return OrError<std::vector<ClientCertBinding>>(
+            c, api.ListSigningCerts(c.ctx(), c.Param("user_id")), 200,
+            [binding_json](const std::vector<ClientCertBinding>& all) {
+              json a = json::array();
+              for (const auto& k : all) a.push_back(binding_json(k));
+              return json{{"signing_certificates", a}};
+            });
       });
   add({.method = "GET",
        .pattern = "/api/v1/users/{user_id}/tokens",

@@ -325,7 +325,8 @@ Result<SecondFactorCheck> IdentityStore::CheckSecondFactorIn(Database& db, const
     return SecondFactorCheck::kPassed;
   }
   // A bound certificate is this user's possession factor; without it there is nothing else.
-  HK_ASSIGN_OR_RETURN(std::vector<ClientCertBinding> certs, tables_->UserCerts(db, CertUsage::kTlsClient, id));
+  HK_ASSIGN_OR_RETURN(std::vector<ClientCertBinding> certs,
+                      tables_->UserCerts(db, CertUsage::kTlsClient, id));
   if (!certs.empty()) return SecondFactorCheck::kMissing;
   return SecondFactorCheck::kNotEnrolled;
 }

@@ -3,9 +3,15 @@
 #include <array>
 
 #include "base/time.h"
+#include "crypto/x509.h"
 #include "identity/identity_store.h"
 #include "policy/break_glass.h"
 #include "policy/role.h"
+#include "service/signing.h"
+#include "signature/cades.h"
+#include "signature/hpki.h"
+#include "signature/keys.h"
+#include "store/atomic_write.h"
 #include "store/key_file.h"
 
 namespace hokan {
@@ -140,6 +146,7 @@ Result<std::unique_ptr<ApiService>> ApiService::Open(Archive& archive, Env& env,
     HK_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
     Status st = IdentityStore::CreateSchema(db);
     if (st.ok()) st = CareStore::CreateSchema(db);
+    if (st.ok()) st = ConfirmationStore::CreateSchema(db);
     if (st.ok()) return db.Exec("COMMIT");
     (void)db.Exec("ROLLBACK");
     return st;
@@ -160,6 +167,11 @@ Result<std::unique_ptr<ApiService>> ApiService::Open(Archive& archive, Env& env,
                                                           secret_key.view(), options));
   const SecretBytes care_key = archive.DeriveKey("care row mac v1");
   api->care_ = std::make_unique<CareStore>(care_key.view());
+  const SecretBytes confirmation_key = archive.DeriveKey("confirmation row mac v1");
+  api->confirmations_ = std::make_unique<ConfirmationStore>(confirmation_key.view());
+  HK_ASSIGN_OR_RETURN(api->signatures_,
+                      SignatureService::Open(env, archive.dir(), archive.config().signature,
+                                             service_options.tsa_transport));
   return api;
 }
 
@@ -1062,6 +1074,286 @@ Status ApiService::RevokeApiToken(const RequestContext& ctx, const std::string& 
                         }
                         return NotFoundError("user " + user_id + " has no token " + token_id);
                       });
+}
+
+// --- confirmation (確定) ----------------------------------------------------------------------
+
+Result<ConfirmationView> ApiService::ConfirmAs(const std::string& user_id, const VersionInfo& info,
+                                               const ConfirmRequest& request, AuditEvent& e) {
+  e.patient = info.patient_id;
+  e.record = info.record_id;
+  e.version = info.version;
+  auto refuse = [&](Status st) -> Status {
+    e.outcome = OutcomeFor(st.code());
+    e.reason = st.message();
+    AuditAlone(e);
+    return st;
+  };
+  // Cheap refusals first: nothing is signed or timestamped for a request that cannot succeed.
+  std::optional<Confirmation> existing;
+  Status st = archive_.db().Read([&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(existing, confirmations_->FindIn(db, info.record_id, info.version));
+    return OkStatus();
+  });
+  if (!st.ok()) return refuse(st);
+  if (existing) {
+    return refuse(AlreadyExistsError("version " + info.record_id + "/" +
+                                     std::to_string(info.version) + " is already confirmed"));
+  }
+  Result<RecordHistory> history = archive_.records().History(info.record_id);
+  if (!history) return refuse(history.error());
+  if (history->status != "active") {
+    return refuse(FailedPreconditionError("record " + info.record_id + " is " + history->status +
+                                          " and cannot be confirmed"));
+  }
+  if (request.signature.empty() && request.key_passphrase.empty()) {
+    return refuse(InvalidArgumentError(
+        "confirming needs a signature over the content, or the passphrase of your signing key"));
+  }
+  if (!signatures_->can_timestamp()) {
+    return refuse(FailedPreconditionError(
+        "no time-stamping authority is configured ([signature] tsa_urls or development_tsa)"));
+  }
+  Result<Bytes> content = archive_.records().ReadContent(info);
+  if (!content) return refuse(content.error());
+  const TimePoint now = Now();
+  Confirmation c;
+  c.record_id = info.record_id;
+  c.version = info.version;
+  c.confirmer = user_id;
+  c.confirmed_at = FormatRfc3339(now);
+  Result<Bytes> signature = request.signature;
+  c.method = "client-signature";
+  if (request.signature.empty()) {
+    c.method = "server-key";
+    signature = signatures_->SignWithUserKey(user_id, request.key_passphrase, *content, now);
+  }
+  if (!signature) return refuse(signature.error());
+  Result<Bytes> stamped = signatures_->AddTimestamp(*signature, now);
+  if (!stamped) {
+    // A signature that is not CMS at all is the caller's mistake, not the TSA's.
+    return refuse(stamped.error());
+  }
+  Result<SignatureReport> report =
+      signatures_->Verify(*stamped, ByteView(*content), info.record_type, now);
+  if (!report) return refuse(report.error());
+  e.detail.emplace_back("signer_sha256", report->signer.sha256);
+  e.detail.emplace_back("method", c.method);
+  if (!report->valid) {
+    const bool qualification = report->reason.find("qualification") != std::string::npos;
+    const std::string why = "the signature cannot confirm this version: " + report->reason;
+    return refuse(qualification ? PermissionDeniedError(why) : InvalidArgumentError(why));
+  }
+  // Only the confirmer's own key: the certificate must be bound to this user.
+  std::optional<std::string> owner;
+  st = archive_.db().Read([&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(owner, identity_->SigningCertOwner(db, report->signer.sha256));
+    return OkStatus();
+  });
+  if (!st.ok()) return refuse(st);
+  if (!owner || *owner != user_id) {
+    return refuse(PermissionDeniedError(
+        "the signing certificate is not bound to you; an administrator binds it first"));
+  }
+  c.signature = std::move(*stamped);
+  c.signer_sha256 = report->signer.sha256;
+  c.signer_subject = report->signer.subject;
+  c.level = report->level;
+  if (report->timestamp) {
+    c.timestamp_time = report->timestamp->gen_time;
+    c.tsa_subject = report->timestamp->tsa_name;
+  }
+  e.detail.emplace_back("level", c.level);
+  e.detail.emplace_back("timestamp", c.timestamp_time);
+  HK_RETURN_IF_ERROR(
+      CommitAudited(e, [&](Database& db, AuditEvent&) { return confirmations_->InsertIn(db, c); }));
+  return ConfirmationView{std::move(c), report->valid, SignatureReportJson(*report)};
+}
+
+Result<ConfirmationView> ApiService::Confirm(const RequestContext& ctx,
+                                             const ConfirmRequest& request) {
+  HK_ASSIGN_OR_RETURN(Principal who, Identify(ctx, kActionRecordConfirm));
+  Result<VersionInfo> info = archive_.records().GetVersionInfo(request.record_id, request.version);
+  if (!info) {
+    AuditLookupFailure(ctx, who, kActionRecordConfirm, request.record_id, info.error());
+    return info.error();
+  }
+  const std::string user_id = who.user.id;
+  HK_ASSIGN_OR_RETURN(Allowed a,
+                      AuthorizeAs(ctx, std::move(who), kActionRecordConfirm,
+                                  Resource{.patient_id = info->patient_id}, request.record_id));
+  AuditEvent e = ActorEvent(a.actor, kActionRecordConfirm);
+  return ConfirmAs(user_id, *info, request, e);
+}
+
+Result<ConfirmationView> ApiService::ConfirmLocal(const Actor& local, const std::string& user_id,
+                                                  const ConfirmRequest& request) {
+  HK_ASSIGN_OR_RETURN(VersionInfo info,
+                      archive_.records().GetVersionInfo(request.record_id, request.version));
+  Result<User> user = InternalError("not read");
+  HK_RETURN_IF_ERROR(archive_.db().Read([&](Database& db) -> Status {
+    user = identity_->GetUser(db, user_id);
+    return user.error();
+  }));
+  if (!user->ActiveAt(Now())) {
+    return FailedPreconditionError("user " + user_id + " is disabled or expired");
+  }
+  AuditEvent e = ActorEvent(local, kActionRecordConfirm);
+  e.detail.emplace_back("confirmer", user_id);
+  return ConfirmAs(user_id, info, request, e);
+}
+
+Result<std::optional<ConfirmationView>> ApiService::GetConfirmation(const RequestContext& ctx,
+                                                                    const std::string& record_id,
+                                                                    std::int64_t version) {
+  HK_ASSIGN_OR_RETURN(Principal who, Identify(ctx, kActionRecordHistory));
+  Result<VersionInfo> info = archive_.records().GetVersionInfo(record_id, version);
+  if (!info) {
+    AuditLookupFailure(ctx, who, kActionRecordHistory, record_id, info.error());
+    return info.error();
+  }
+  HK_ASSIGN_OR_RETURN(Allowed a, AuthorizeAs(ctx, std::move(who), kActionRecordHistory,
+                                             Resource{.patient_id = info->patient_id}, record_id));
+  std::optional<Confirmation> c;
+  HK_RETURN_IF_ERROR(archive_.db().Read([&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(c, confirmations_->FindIn(db, record_id, info->version));
+    return OkStatus();
+  }));
+  AuditEvent e = ActorEvent(a.actor, "record.confirmation");
+  e.patient = info->patient_id;
+  e.record = record_id;
+  e.version = info->version;
+  HK_RETURN_IF_ERROR(archive_.audit().Append(e).error());
+  if (!c) return std::optional<ConfirmationView>();
+  // Verified against the stored hash: the report holds without decrypting the content.
+  SignatureVerifyOptions o = signatures_->OptionsFor(info->record_type, Now());
+  o.content_sha256 = info->sha256;
+  HK_ASSIGN_OR_RETURN(SignatureReport report, VerifyCades(c->signature, std::nullopt, o));
+  return std::optional<ConfirmationView>(
+      ConfirmationView{std::move(*c), report.valid, SignatureReportJson(report)});
+}
+
+Result<ClientCertBinding> ApiService::BindSigningCertAs(const Actor& actor,
+                                                        const std::string& user_id,
+                                                        const std::string& cert_pem) {
+  HK_ASSIGN_OR_RETURN(HpkiProfile profile, ReadHpkiProfile(AsBytes(cert_pem)));
+  if (!profile.signing_problem.empty()) {
+    return InvalidArgumentError("this certificate cannot be a signing certificate: " +
+                                profile.signing_problem);
+  }
+  HK_ASSIGN_OR_RETURN(std::string fingerprint, CertificateFingerprint(cert_pem));
+  ClientCertBinding out;
+  HK_RETURN_IF_ERROR(
+      WriteAudited(actor, "user.bind_signing_cert", "user:" + user_id, [&](Database& db) -> Status {
+        HK_ASSIGN_OR_RETURN(out,
+                            identity_->BindCertIn(db, CertUsage::kSigning, user_id, fingerprint));
+        return OkStatus();
+      }));
+  return out;
+}
+
+Result<ClientCertBinding> ApiService::BindSigningCert(const RequestContext& ctx,
+                                                      const std::string& user_id,
+                                                      const std::string& cert_pem) {
+  HK_ASSIGN_OR_RETURN(Allowed a,
+                      Authorize(ctx, kActionUserManage, {.target_user_id = user_id}, "", true));
+  return BindSigningCertAs(a.actor, user_id, cert_pem);
+}
+
+Result<ClientCertBinding> ApiService::BindSigningCertLocal(const Actor& local,
+                                                           const std::string& user_id,
+                                                           const std::string& cert_pem) {
+  return BindSigningCertAs(local, user_id, cert_pem);
+}
+
+Result<ClientCertBinding> ApiService::InstallSigningKeyLocal(const Actor& local,
+                                                             const std::string& user_id,
+                                                             ByteView p12,
+                                                             std::string_view passphrase) {
+  Result<User> user = InternalError("not read");
+  HK_RETURN_IF_ERROR(archive_.db().Read([&](Database& db) -> Status {
+    user = identity_->GetUser(db, user_id);
+    return user.error();
+  }));
+  HK_ASSIGN_OR_RETURN(SigningIdentity id, ReadPkcs12(p12, passphrase));
+  HK_ASSIGN_OR_RETURN(std::string fingerprint, CertificateFingerprint(id.cert_pem));
+  std::optional<std::string> owner;
+  HK_RETURN_IF_ERROR(archive_.db().Read([&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(owner, identity_->SigningCertOwner(db, fingerprint));
+    return OkStatus();
+  }));
+  if (owner && *owner != user_id) {
+    return AlreadyExistsError("the key's certificate is bound to another user");
+  }
+  const std::string dir = archive_.config().signature.signing_keys_dir;
+  const std::string keys_dir = !dir.empty() && dir[0] == '/' ? dir : JoinPath(archive_.dir(), dir);
+  if (!env_.fs.Stat(keys_dir).has_value()) HK_RETURN_IF_ERROR(env_.fs.CreateDir(keys_dir));
+  HK_RETURN_IF_ERROR(WriteNewFileDurably(env_.fs, keys_dir, user_id + ".p12", p12));
+  ClientCertBinding binding{fingerprint, user_id, Now()};
+  if (!owner) {
+    HK_ASSIGN_OR_RETURN(binding, BindSigningCertAs(local, user_id, id.cert_pem));
+  }
+  AuditEvent e = ActorEvent(local, "user.install_signing_key");
+  e.detail.emplace_back("target", "user:" + user_id);
+  e.detail.emplace_back("signer_sha256", fingerprint);
+  HK_RETURN_IF_ERROR(archive_.audit().Append(e).error());
+  return binding;
+}
+
+Result<std::vector<ClientCertBinding>> ApiService::ListSigningCerts(const RequestContext& ctx,
+                                                                    const std::string& user_id) {
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionUserRead, {.target_user_id = user_id}));
+  std::vector<ClientCertBinding> out;
+  HK_RETURN_IF_ERROR(archive_.db().Read([&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(out, identity_->ListCerts(db, CertUsage::kSigning, user_id));
+    return OkStatus();
+  }));
+  AuditEvent e = ActorEvent(a.actor, "user.signing_certs");
+  e.detail.emplace_back("target", "user:" + user_id);
+  HK_RETURN_IF_ERROR(archive_.audit().Append(e).error());
+  return out;
+}
+
+Result<ApiService::ConfirmationCheck> ApiService::VerifyConfirmations(VerifySink& sink) {
+  ConfirmationCheck out;
+  std::vector<std::pair<Confirmation, bool>> all;
+  HK_RETURN_IF_ERROR(archive_.db().Read([&](Database& db) {
+    return confirmations_->ForEachIn(db, [&](const Confirmation& c, bool intact) {
+      all.emplace_back(c, intact);
+      return OkStatus();
+    });
+  }));
+  const TimePoint now = Now();
+  for (const auto& [c, intact] : all) {
+    const std::string object = "confirmation " + c.record_id + "/" + std::to_string(c.version);
+    ++out.checked;
+    sink.Progress("confirmations", out.checked, all.size());
+    auto report = [&](const std::string& message, bool damage) {
+      sink.Report(Problem{object, message, damage});
+      ++(damage ? out.damage : out.warnings);
+    };
+    if (!intact) {
+      report("the row was changed outside hokan (its integrity check fails)", true);
+      continue;
+    }
+    Result<VersionInfo> info = archive_.records().GetVersionInfo(c.record_id, c.version);
+    if (!info) {
+      report("its version cannot be read: " + info.error().message(), true);
+      continue;
+    }
+    SignatureVerifyOptions o = signatures_->OptionsFor(info->record_type, now);
+    o.content_sha256 = info->sha256;
+    Result<SignatureReport> r = VerifyCades(c.signature, std::nullopt, o);
+    if (!r) {
+      report("the stored signature cannot be read: " + r.error().message(), true);
+    } else if (!r->signature_intact || !r->content_intact || !r->signing_certificate_match ||
+               r->signer.sha256 != c.signer_sha256) {
+      report("the signature does not match the version: " + r->reason, true);
+    } else if (!r->valid) {
+      report("the signature is intact but does not validate today: " + r->reason, false);
+    }
+  }
+  return out;
 }
 
 }  // namespace hokan

@@ -19,10 +19,14 @@
 #include "policy/policy.h"
 #include "service/archive.h"
 #include "service/care_store.h"
+#include "service/confirmation_store.h"
+#include "store/verify_report.h"
 
 namespace hokan {
 
 class IdentityStore;
+class SignatureService;
+class TimestampTransport;
 
 // What the transport knows about a request.
 struct RequestContext {
@@ -94,6 +98,27 @@ Result<TlsFiles> ServerTlsFiles(Env& env, const Archive& archive);
 struct ApiServiceOptions {
   // Argon2id cost; tests lower it, production keeps the default.
   PasswordHashParams password_hash;
+  // Reaches the TSAs of [signature] tsa_urls (HTTP); null when none are configured. Must
+  // outlive the service.
+  TimestampTransport* tsa_transport = nullptr;
+};
+
+// Confirming (確定) a version with an e-signature and a timestamp (issue 4).
+struct ConfirmRequest {
+  std::string record_id;
+  std::int64_t version = 0;
+  // (a) A detached CMS/CAdES signature over the version's content, made on the user's
+  // terminal (e.g. with an HPKI card); or, when empty,
+  Bytes signature;
+  // (b) server-side signing with the user's encrypted key file, opened with this passphrase.
+  std::string key_passphrase;
+};
+
+struct ConfirmationView {
+  Confirmation confirmation;
+  // The signature verified at the time of the request (docs/formats/verification-report.md).
+  bool valid = false;
+  std::string report_json;
 };
 
 class ApiService {
@@ -152,6 +177,22 @@ class ApiService {
   Status SetLabel(const RequestContext& ctx, const std::string& target, const std::string& label,
                   bool set);
 
+  // --- confirmation (確定): e-signature + timestamp, only with the caller's own key ------------
+  // kAlreadyExists when the version is confirmed; kInvalidArgument when the signature is not
+  // a valid CAdES signature over the content; kPermissionDenied when the signing certificate
+  // is not bound to the caller or lacks the qualification the document type requires;
+  // kUnavailable when no TSA answered.
+  Result<ConfirmationView> Confirm(const RequestContext& ctx, const ConfirmRequest& request);
+  // The version's confirmation with its signature verified now; nullopt when unconfirmed.
+  Result<std::optional<ConfirmationView>> GetConfirmation(const RequestContext& ctx,
+                                                          const std::string& record_id,
+                                                          std::int64_t version);
+  // An administrator binds a signing certificate (PEM) to a user (user.manage).
+  Result<ClientCertBinding> BindSigningCert(const RequestContext& ctx, const std::string& user_id,
+                                            const std::string& cert_pem);
+  Result<std::vector<ClientCertBinding>> ListSigningCerts(const RequestContext& ctx,
+                                                          const std::string& user_id);
+
   // --- care relationships and break-glass ------------------------------------------------------
   Result<StoredRelationship> AddCare(const RequestContext& ctx, const CareRelationship& r);
   Result<std::vector<StoredRelationship>> ListCare(const RequestContext& ctx,
@@ -209,9 +250,32 @@ class ApiService {
   Result<LocalUser> CreateLocalUser(const Actor& local, NewUser user);
   Result<StoredRelationship> AddCareLocal(const Actor& local, const CareRelationship& r);
   Status SetLabelLocal(const Actor& local, const std::string& target, const std::string& label);
+  // `hokan record confirm` and the demo: confirms in the name of `user_id` (who must exist and
+  // own the signing certificate), audited with the OS user as the actor.
+  Result<ConfirmationView> ConfirmLocal(const Actor& local, const std::string& user_id,
+                                        const ConfirmRequest& request);
+  Result<ClientCertBinding> BindSigningCertLocal(const Actor& local, const std::string& user_id,
+                                                 const std::string& cert_pem);
+  // `hokan user signing-key`: checks the PKCS#12 file opens with `passphrase` and holds a
+  // signing certificate (bound to the user now if it is not yet), then keeps it as the user's
+  // server-side key (<signing_keys_dir>/<user>.p12, mode 0600). The passphrase is not stored.
+  Result<ClientCertBinding> InstallSigningKeyLocal(const Actor& local, const std::string& user_id,
+                                                   ByteView p12, std::string_view passphrase);
+  // `hokan verify`: every confirmation's row MAC, its version, and its signature against the
+  // version's SHA-256 with today's trust configuration. A broken signature or a changed row is
+  // damage; a signature that is intact but does not validate today (e.g. no CRL configured)
+  // is a warning with the reason.
+  struct ConfirmationCheck {
+    std::uint64_t checked = 0;
+    std::uint64_t damage = 0;
+    std::uint64_t warnings = 0;
+  };
+  Result<ConfirmationCheck> VerifyConfirmations(VerifySink& sink);
 
   IdentityStore& identity() { return *identity_; }
   CareStore& care() { return *care_; }
+  SignatureService& signatures() { return *signatures_; }
+  ConfirmationStore& confirmations() { return *confirmations_; }
   Archive& archive() { return archive_; }
 
  private:
@@ -247,11 +311,19 @@ class ApiService {
   Status WriteAudited(const Actor& actor, std::string_view action, const std::string& target,
                       const std::function<Status(Database&)>& change);
   TimePoint Now() const;
+  // The confirmation itself, once the caller is authorised: `user_id` confirms `info` with
+  // the entry `e` committed alongside.
+  Result<ConfirmationView> ConfirmAs(const std::string& user_id, const VersionInfo& info,
+                                     const ConfirmRequest& request, AuditEvent& e);
+  Result<ClientCertBinding> BindSigningCertAs(const Actor& actor, const std::string& user_id,
+                                              const std::string& cert_pem);
 
   Archive& archive_;
   Env& env_;
   std::unique_ptr<IdentityStore> identity_;
   std::unique_ptr<CareStore> care_;
+  std::unique_ptr<ConfirmationStore> confirmations_;
+  std::unique_ptr<SignatureService> signatures_;
   // Argon2id takes 64 MiB per check: at most this many run at once, however many requests
   // arrive (a sign-in flood queues instead of exhausting memory).
   class HashSlot;

@@ -114,6 +114,73 @@ Status ParseIdentity(const toml::table& t, const std::string& path, IdentityConf
   return OkStatus();
 }
 
+// A list of strings (may be empty).
+Status ReadStrings(const toml::table& t, std::string_view where, std::string_view key,
+                   const std::string& path, std::vector<std::string>& out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return OkStatus();
+  const toml::array* a = n->as_array();
+  auto bad = [&] {
+    return InvalidArgumentError(path + ": " + std::string(where) + std::string(key) +
+                                " must be a list of strings (line " +
+                                std::to_string(n->source().begin.line) + ")");
+  };
+  if (a == nullptr) return bad();
+  out.clear();
+  for (const toml::node& item : *a) {
+    auto v = item.value<std::string>();
+    if (!v || v->empty()) return bad();
+    out.push_back(*v);
+  }
+  return OkStatus();
+}
+
+Status ParseSignature(const toml::table& t, const std::string& path, SignatureConfig& c) {
+  HK_RETURN_IF_ERROR(CheckKnownKeys(
+      t, "signature.",
+      {"tsa_urls", "development_tsa", "trust_anchor_files", "trust_anchor_sha256",
+       "tsa_trust_anchor_files", "crl_files", "require_revocation", "accredited_tsa_sha256",
+       "accredited_tsa_types", "qualifications", "signing_keys_dir"},
+      path));
+  const char* w = "signature.";
+  HK_RETURN_IF_ERROR(ReadStrings(t, w, "tsa_urls", path, c.tsa_urls));
+  for (const std::string& url : c.tsa_urls) {
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+      return InvalidArgumentError(path + ": signature.tsa_urls: '" + url +
+                                  "' is not an http:// or https:// URL");
+    }
+  }
+  HK_RETURN_IF_ERROR(ReadBool(t, "signature", "development_tsa", path, c.development_tsa));
+  HK_RETURN_IF_ERROR(ReadStrings(t, w, "trust_anchor_files", path, c.trust_anchor_files));
+  HK_RETURN_IF_ERROR(ReadStrings(t, w, "trust_anchor_sha256", path, c.trust_anchor_sha256));
+  HK_RETURN_IF_ERROR(ReadStrings(t, w, "tsa_trust_anchor_files", path, c.tsa_trust_anchor_files));
+  HK_RETURN_IF_ERROR(ReadStrings(t, w, "crl_files", path, c.crl_files));
+  HK_RETURN_IF_ERROR(ReadBool(t, "signature", "require_revocation", path, c.require_revocation));
+  HK_RETURN_IF_ERROR(ReadStrings(t, w, "accredited_tsa_sha256", path, c.accredited_tsa_sha256));
+  HK_RETURN_IF_ERROR(ReadStrings(t, w, "accredited_tsa_types", path, c.accredited_tsa_types));
+  if (!c.accredited_tsa_types.empty() && c.accredited_tsa_sha256.empty()) {
+    return InvalidArgumentError(path +
+                                ": signature.accredited_tsa_types needs "
+                                "signature.accredited_tsa_sha256");
+  }
+  if (auto v = t["signing_keys_dir"].value<std::string>()) c.signing_keys_dir = *v;
+  if (const toml::node* n = t.get("qualifications")) {
+    const toml::table* q = n->as_table();
+    if (q == nullptr) {
+      return InvalidArgumentError(path + ": signature.qualifications must be a table");
+    }
+    c.qualifications.clear();
+    for (const auto& [type, value] : *q) {
+      std::vector<std::string> quals;
+      toml::table one;
+      one.insert(type.str(), value);
+      HK_RETURN_IF_ERROR(ReadStrings(one, "signature.qualifications.", type.str(), path, quals));
+      c.qualifications[std::string(type.str())] = std::move(quals);
+    }
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<Config> ParseConfig(std::string_view text, const std::string& path) {
@@ -124,8 +191,8 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
     return InvalidArgumentError(path + ":" + std::to_string(err.source().begin.line) + ": " +
                                 std::string(err.description()));
   }
-  HK_RETURN_IF_ERROR(
-      CheckKnownKeys(root, "", {"store", "keys", "audit", "server", "identity"}, path));
+  HK_RETURN_IF_ERROR(CheckKnownKeys(
+      root, "", {"store", "keys", "audit", "server", "identity", "signature"}, path));
   Config c;
   auto table = [&](std::string_view name) -> const toml::table* {
     const toml::node* n = root.get(name);
@@ -162,11 +229,86 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
   if (const toml::table* t = table("identity")) {
     HK_RETURN_IF_ERROR(ParseIdentity(*t, path, c.identity));
   }
+  if (const toml::table* t = table("signature")) {
+    HK_RETURN_IF_ERROR(ParseSignature(*t, path, c.signature));
+  }
   if (c.store_id.size() != 32) {
     return InvalidArgumentError(path + ": store.id is missing or malformed");
   }
   return c;
 }
+
+namespace {
+
+std::string TomlString(const std::string& v) {
+  std::string out = "\"";
+  for (const char ch : v) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  return out + "\"";
+}
+
+std::string TomlList(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + TomlString(items[i]);
+  return out + "]";
+}
+
+std::string RenderSignature(const SignatureConfig& s) {
+  std::string out =
+      "\n"
+      "[signature]\n"
+      "# Confirming versions (確定) with e-signatures and RFC 3161 timestamps.\n"
+      "# Time-stamping authorities, asked in order. Legally required documents need a TSA\n"
+      "# accredited under 時刻認証業務の認定に関する規程.\n"
+      "tsa_urls = " +
+      TomlList(s.tsa_urls) +
+      "\n"
+      "# hokan's built-in development TSA: NOT accredited, for trials only.\n"
+      "development_tsa = " +
+      (s.development_tsa ? "true" : "false") +
+      "\n"
+      "# Trust anchors for signers (e.g. the MHLW HPKI Root CA V2, PEM) and optional\n"
+      "# SHA-256 pins of them.\n"
+      "trust_anchor_files = " +
+      TomlList(s.trust_anchor_files) +
+      "\n"
+      "trust_anchor_sha256 = " +
+      TomlList(s.trust_anchor_sha256) +
+      "\n"
+      "tsa_trust_anchor_files = " +
+      TomlList(s.tsa_trust_anchor_files) +
+      "\n"
+      "# CRLs (PEM or DER) for revocation checks.\n"
+      "crl_files = " +
+      TomlList(s.crl_files) +
+      "\n"
+      "require_revocation = " +
+      (s.require_revocation ? "true" : "false") +
+      "\n"
+      "# Accredited TSA certificates (SHA-256) and the document types that may only be\n"
+      "# timestamped by them.\n"
+      "accredited_tsa_sha256 = " +
+      TomlList(s.accredited_tsa_sha256) +
+      "\n"
+      "accredited_tsa_types = " +
+      TomlList(s.accredited_tsa_types) +
+      "\n"
+      "# Users' encrypted signing keys for server-side signing (<user id>.p12).\n"
+      "signing_keys_dir = " +
+      TomlString(s.signing_keys_dir) +
+      "\n"
+      "\n"
+      "# Per document type, the qualifications (hcRole) a confirmer must have one of.\n"
+      "[signature.qualifications]\n";
+  for (const auto& [type, quals] : s.qualifications) {
+    out += TomlString(type) + " = " + TomlList(quals) + "\n";
+  }
+  return out;
+}
+
+}  // namespace
 
 std::string RenderConfig(const Config& c) {
   return "# hokan configuration, written by `hokan init`.\n"
@@ -289,7 +431,7 @@ std::string RenderConfig(const Config& c) {
          "\n"
          "# User administration and API tokens need the password entered this recently.\n"
          "reauthenticate_minutes = " +
-         std::to_string(c.identity.reauthenticate_minutes) + "\n";
+         std::to_string(c.identity.reauthenticate_minutes) + "\n" + RenderSignature(c.signature);
 }
 
 }  // namespace hokan

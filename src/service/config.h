@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 
@@ -42,6 +44,34 @@ struct IdentityConfig {
   std::uint64_t reauthenticate_minutes = 5;
 };
 
+// [signature]: confirming versions with e-signatures and timestamps (issue 4, G-6.12).
+struct SignatureConfig {
+  // RFC 3161 time-stamping authorities, asked in this order (http:// or https://).
+  std::vector<std::string> tsa_urls;
+  // hokan's built-in development TSA (NOT accredited; tokens say so). For trials and the
+  // demo; a confirmation needs tsa_urls or this.
+  bool development_tsa = false;
+  // Trust anchors (PEM files) for signers' certificates, e.g. the MHLW HPKI Root CA V2, and
+  // optional SHA-256 pins (hex): when given, an anchor file's certificate must match one.
+  std::vector<std::string> trust_anchor_files;
+  std::vector<std::string> trust_anchor_sha256;
+  // Trust anchors for TSA certificates (the development TSA's is added automatically).
+  std::vector<std::string> tsa_trust_anchor_files;
+  // CRL files (PEM or DER) used for revocation checks, beside those inside signatures.
+  std::vector<std::string> crl_files;
+  bool require_revocation = true;
+  // SHA-256 (hex) of the TSA certificates accredited under 「時刻認証業務の認定に関する規程」.
+  std::vector<std::string> accredited_tsa_sha256;
+  // Document types whose confirmations must be timestamped by an accredited TSA.
+  std::vector<std::string> accredited_tsa_types;
+  // Per document type, the hcRole qualifications a confirmer's certificate must carry one of
+  // (e.g. prescription = ["Medical Doctor", "Dentist"]). [signature.qualifications] table.
+  std::map<std::string, std::vector<std::string>> qualifications = {
+      {"prescription", {"Medical Doctor", "Dentist"}}};
+  // Directory of users' encrypted signing keys for server-side signing (<user id>.p12).
+  std::string signing_keys_dir = "keys/signing";
+};
+
 struct Config {
   std::string store_id;
   std::uint64_t max_content_bytes = 64ull * 1024 * 1024;
@@ -51,6 +81,7 @@ struct Config {
   std::uint64_t checkpoint_every_entries = 1;
   ServerConfig server;
   IdentityConfig identity;
+  SignatureConfig signature;
 };
 
 // kInvalidArgument naming the key and line for anything malformed or unknown.

@@ -20,6 +20,36 @@ TEST(Config, RenderedConfigParsesBackToTheSameValues) {
   EXPECT_EQ(parsed->max_content_bytes, 1234u);
   EXPECT_EQ(parsed->checkpoint_every_entries, 5u);
   EXPECT_EQ(parsed->kek_file, "keys/kek.key");
+  // The signature defaults: no TSA, revocation required, prescriptions need a doctor.
+  EXPECT_TRUE(parsed->signature.tsa_urls.empty());
+  EXPECT_TRUE(parsed->signature.require_revocation);
+  ASSERT_EQ(parsed->signature.qualifications.size(), 1u);
+  EXPECT_EQ(parsed->signature.qualifications.at("prescription"),
+            (std::vector<std::string>{"Medical Doctor", "Dentist"}));
+}
+
+TEST(Config, SignatureSectionRoundTrips) {
+  Config c;
+  c.store_id = std::string(32, 'b');
+  c.signature.tsa_urls = {"https://tsa.example.jp/tsa", "http://backup.example.jp/"};
+  c.signature.development_tsa = true;
+  c.signature.trust_anchor_files = {"/etc/hokan/hpki-root \"v2\".pem"};
+  c.signature.accredited_tsa_sha256 = {std::string(64, 'c')};
+  c.signature.accredited_tsa_types = {"prescription"};
+  c.signature.qualifications = {{"prescription", {"Medical Doctor"}},
+                                {"dispensing-record", {"Pharmacist"}}};
+  Result<Config> parsed = ParseConfig(RenderConfig(c), "hokan.toml");
+  ASSERT_OK(parsed);
+  EXPECT_EQ(parsed->signature.tsa_urls, c.signature.tsa_urls);
+  EXPECT_TRUE(parsed->signature.development_tsa);
+  EXPECT_EQ(parsed->signature.trust_anchor_files, c.signature.trust_anchor_files);
+  EXPECT_EQ(parsed->signature.accredited_tsa_types, c.signature.accredited_tsa_types);
+  EXPECT_EQ(parsed->signature.qualifications, c.signature.qualifications);
+  // An empty table means no document type requires a qualification.
+  c.signature.qualifications.clear();
+  parsed = ParseConfig(RenderConfig(c), "hokan.toml");
+  ASSERT_OK(parsed);
+  EXPECT_TRUE(parsed->signature.qualifications.empty());
 }
 
 TEST(Config, MistakesAreNamed) {
@@ -35,6 +65,13 @@ TEST(Config, MistakesAreNamed) {
       {"[store]\nid = \"short\"\n", "store.id"},
       {"[store\n", "hokan.toml:1"},
       {id + "[bogus]\n", "unknown key 'bogus'"},
+      {id + "[signature]\ntsa_urls = [\"ftp://x\"]\n", "not an http:// or https:// URL"},
+      {id + "[signature]\ntsa_urls = \"http://x\"\n", "signature.tsa_urls must be a list"},
+      {id + "[signature]\naccredited_tsa_types = [\"prescription\"]\n",
+       "needs signature.accredited_tsa_sha256"},
+      {id + "[signature.qualifications]\nprescription = \"Medical Doctor\"\n",
+       "signature.qualifications.prescription must be a list"},
+      {id + "[signature]\ntsa_url = []\n", "unknown key 'signature.tsa_url'"},
   };
   for (const Case& c : cases) {
     Result<Config> r = ParseConfig(c.text, "hokan.toml");

@@ -1,0 +1,175 @@
+// Confirmation from the command line (issue 4): `hokan user signing-cert`, `hokan user
+// signing-key` (passphrase on stdin), `hokan record confirm`, and `hokan verify` re-checking
+// every stored signature against its version (G-6.12), through the real binary.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "base/posix_env.h"
+#include "service/api_service.h"
+#include "service/archive.h"
+#include "signature/cades.h"
+#include "signature/dev_pki.h"
+#include "signature/keys.h"
+#include "subprocess.h"
+#include "testing/manual_clock.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
+
+namespace hokan {
+namespace {
+
+using ::hokan::testing::ProcessResult;
+using ::hokan::testing::RunHokan;
+using ::hokan::testing::RunHokanWithInput;
+using ::testing::HasSubstr;
+using json = nlohmann::json;
+
+const std::string kNote = "退院時サマリー: stable, discharged\n";
+
+class ConfirmCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto pki = MakeCachedDevHpki(std::chrono::system_clock::now());
+    ASSERT_TRUE(pki.has_value());
+    pki_ = std::move(*pki);
+    dir_ = tmp_.path() + "/store";
+    Write("root.pem", pki_.root.cert_pem);
+    Write("crls.pem", pki_.signing_ca_crl + pki_.root_crl);
+    Write("doctor.pem", pki_.doctor.cert_pem);
+    Write("note.txt", kNote);
+    ArchiveOptions init;
+    const std::string root = Path("root.pem");
+    const std::string crls = Path("crls.pem");
+    init.configure = [&](Config& c) {
+      c.signature.development_tsa = true;
+      c.signature.trust_anchor_files = {root};
+      c.signature.crl_files = {crls};
+    };
+    clock_.Set(std::chrono::system_clock::now());
+    ASSERT_OK(Archive::Init(env_, dir_, local_, init));
+    auto archive = Archive::Open(env_, dir_);
+    ASSERT_OK(archive);
+    auto api = ApiService::Open(**archive, env_);
+    ASSERT_OK(api);
+    for (const char* id : {"dr-a", "dr-b"}) {
+      ASSERT_OK(
+          (*api)->CreateLocalUser(local_, {.id = id, .display_name = id, .roles = {"physician"}}));
+    }
+  }
+
+  std::string Path(const std::string& name) const { return tmp_.path() + "/" + name; }
+  void Write(const std::string& name, const std::string& data) {
+    std::ofstream(Path(name), std::ios::binary) << data;
+  }
+  std::string Put() {
+    ProcessResult r = RunHokan({"record", "put", "--dir", dir_, "--patient", "P0001", "--type",
+                                "discharge-summary", "--file", Path("note.txt")});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out)["record_id"].get<std::string>();
+  }
+
+  testing::TempDir tmp_;
+  PosixFileSystem fs_;
+  testing::ManualClock clock_;
+  Env env_{fs_, clock_};
+  const Actor local_{"local:test", "cli"};
+  std::string dir_;
+  DevHpki pki_;
+};
+
+TEST_F(ConfirmCliTest, G612_ConfirmWithAClientSignatureThenVerifyTheStore) {
+  const std::string record = Put();
+  CadesSignOptions o;
+  o.signer_cert_pem = pki_.doctor.cert_pem;
+  o.signer_key_pem = pki_.doctor.key_pem;
+  o.chain_pem = {pki_.signing_ca.cert_pem};
+  o.signing_time = std::chrono::system_clock::now();
+  auto sig = SignCades(AsBytes(kNote), o);
+  ASSERT_TRUE(sig.has_value());
+  Write("note.p7s", ToString(*sig));
+
+  // Not bound yet: refused, nothing stored.
+  ProcessResult r = RunHokan({"record", "confirm", "--dir", dir_, "--record", record, "--user",
+                              "dr-a", "--signature", Path("note.p7s")});
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("not bound"));
+
+  r = RunHokan(
+      {"user", "signing-cert", "--dir", dir_, "--user", "dr-a", "--cert", Path("doctor.pem")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["user_id"], "dr-a");
+
+  r = RunHokan({"record", "confirm", "--dir", dir_, "--record", record, "--user", "dr-a",
+                "--signature", Path("note.p7s")});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["confirmer"], "dr-a");
+  EXPECT_EQ(j["level"], "CAdES-T");
+  EXPECT_TRUE(j["report"]["valid"].get<bool>());
+  // Once only (exit 4: already exists).
+  EXPECT_EQ(RunHokan({"record", "confirm", "--dir", dir_, "--record", record, "--user", "dr-a",
+                      "--signature", Path("note.p7s")})
+                .exit_code,
+            4);
+  // Another user's name with dr-a's certificate: refused.
+  const std::string other = Put();
+  EXPECT_EQ(RunHokan({"record", "confirm", "--dir", dir_, "--record", other, "--user", "dr-b",
+                      "--signature", Path("note.p7s")})
+                .exit_code,
+            5);
+
+  r = RunHokan({"verify", "--dir", dir_});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("1 confirmations"));
+
+  // A confirmation row changed behind hokan's back (the triggers dropped first) is damage.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/metadata.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TRIGGER confirmations_immutable; UPDATE confirmations SET "
+                         "confirmer = 'dr-b';",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  r = RunHokan({"verify", "--dir", dir_});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("DAMAGED confirmation " + record + "/1"));
+}
+
+TEST_F(ConfirmCliTest, ServerSideKeyInstalledAndUsedWithThePassphraseOnStdin) {
+  auto p12 = MakePkcs12(pki_.doctor.cert_pem, pki_.doctor.key_pem, {pki_.signing_ca.cert_pem},
+                        "a long passphrase", "dr-a");
+  ASSERT_TRUE(p12.has_value());
+  Write("dr-a.p12", ToString(*p12));
+  ProcessResult r = RunHokanWithInput(
+      {"user", "signing-key", "--dir", dir_, "--user", "dr-a", "--p12", Path("dr-a.p12")},
+      "wrong passphrase\n");
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  r = RunHokanWithInput({"user", "signing-key", "--dir", dir_, "--user", "dr-a"}, "x\n");
+  EXPECT_EQ(r.exit_code, 2);
+  r = RunHokanWithInput(
+      {"user", "signing-key", "--dir", dir_, "--user", "dr-a", "--p12", Path("dr-a.p12")},
+      "a long passphrase\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  const std::string record = Put();
+  r = RunHokanWithInput(
+      {"record", "confirm", "--dir", dir_, "--record", record, "--user", "dr-a", "--server-key"},
+      "");
+  EXPECT_EQ(r.exit_code, 2) << r.err;  // No passphrase given.
+  r = RunHokanWithInput(
+      {"record", "confirm", "--dir", dir_, "--record", record, "--user", "dr-a", "--server-key"},
+      "a long passphrase\n");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(json::parse(r.out)["method"], "server-key");
+  EXPECT_THAT(r.out + r.err, ::testing::Not(HasSubstr("a long passphrase")));
+  r = RunHokan({"verify", "--dir", dir_});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
+}  // namespace
+}  // namespace hokan
