@@ -3,8 +3,11 @@
 #include <openssl/ess.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
+
 #include "base/encoding.h"
 #include "crypto/crypto.h"
+#include "signature/internal/cms.h"
 #include "signature/internal/ossl.h"
 
 namespace hokan {
@@ -170,6 +173,73 @@ Result<Bytes> SignatureValue(ByteView cms_der) {
   HK_ASSIGN_OR_RETURN(CMS_SignerInfo * si, OnlySigner(cms.get()));
   return SignatureBytes(si);
 }
+
+namespace signature_internal {
+
+Result<std::vector<Bytes>> EmbeddedCertificates(ByteView cms_der) {
+  HK_ASSIGN_OR_RETURN(Ptr<CMS_ContentInfo> cms, ParseCms(cms_der));
+  std::vector<Bytes> out;
+  Ptr<STACK_OF(X509)> certs(CMS_get1_certs(cms.get()));
+  for (int i = 0; certs && i < sk_X509_num(certs.get()); ++i) {
+    out.push_back(CertificateDer(sk_X509_value(certs.get(), i)));
+  }
+  HK_ASSIGN_OR_RETURN(CMS_SignerInfo * si, OnlySigner(cms.get()));
+  if (std::optional<Bytes> token = TokenOf(si); token && !token->empty()) {
+    if (auto inner = ParseCms(*token); inner.has_value()) {
+      Ptr<STACK_OF(X509)> tsa_certs(CMS_get1_certs(inner->get()));
+      for (int i = 0; tsa_certs && i < sk_X509_num(tsa_certs.get()); ++i) {
+        out.push_back(CertificateDer(sk_X509_value(tsa_certs.get(), i)));
+      }
+    }
+  }
+  ERR_clear_error();
+  return out;
+}
+
+Result<ValidationData> SelectValidationData(const std::vector<Bytes>& pool,
+                                            const std::vector<std::string>& wanted,
+                                            const std::vector<Bytes>& crl_pool) {
+  std::vector<Ptr<X509>> certs;
+  for (const Bytes& in : pool) {
+    HK_ASSIGN_OR_RETURN(auto parsed, ParseCertificates(in));
+    for (auto& c : parsed) certs.push_back(std::move(c));
+  }
+  ValidationData out;
+  std::vector<X509*> chosen;
+  for (const std::string& fp : wanted) {
+    for (const auto& c : certs) {
+      if (CertificateSha256Hex(c.get()) != fp) continue;
+      bool duplicate = false;
+      for (X509* d : chosen) duplicate |= X509_cmp(d, c.get()) == 0;
+      if (!duplicate) {
+        chosen.push_back(c.get());
+        out.certificates.push_back(CertificateDer(c.get()));
+      }
+      break;
+    }
+  }
+  for (const Bytes& in : crl_pool) {
+    HK_ASSIGN_OR_RETURN(auto parsed, ParseCrls(in));
+    for (auto& crl : parsed) {
+      bool ours = false;
+      for (X509* c : chosen) {
+        ours |= X509_NAME_cmp(X509_CRL_get_issuer(crl.get()), X509_get_subject_name(c)) == 0;
+      }
+      if (!ours) continue;
+      const int n = i2d_X509_CRL(crl.get(), nullptr);
+      if (n <= 0) continue;
+      Bytes der(static_cast<std::size_t>(n));
+      unsigned char* p = der.data();
+      i2d_X509_CRL(crl.get(), &p);
+      if (std::find(out.crls.begin(), out.crls.end(), der) == out.crls.end()) {
+        out.crls.push_back(std::move(der));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace signature_internal
 
 Result<bool> HasSignatureTimestamp(ByteView cms_der) {
   HK_ASSIGN_OR_RETURN(Ptr<CMS_ContentInfo> cms, ParseCms(cms_der));

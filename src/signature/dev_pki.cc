@@ -9,49 +9,20 @@
 
 #include "base/posix_env.h"
 #include "crypto/crypto.h"
+#include "signature/internal/der.h"
 #include "signature/internal/ossl.h"
 
 namespace hokan {
 namespace {
 
 using signature_internal::BioText;
+using signature_internal::Concat;
+using signature_internal::OidDer;
 using signature_internal::ParseCertificate;
 using signature_internal::ParsePrivateKey;
 using signature_internal::Ptr;
+using signature_internal::Tlv;
 using signature_internal::ToAsn1Time;
-
-// DER tag-length-value.
-Bytes Tlv(std::uint8_t tag, const Bytes& value) {
-  Bytes out{tag};
-  const std::size_t n = value.size();
-  if (n < 0x80) {
-    out.push_back(static_cast<std::uint8_t>(n));
-  } else {
-    Bytes len;
-    for (std::size_t v = n; v > 0; v >>= 8) len.insert(len.begin(), static_cast<std::uint8_t>(v));
-    out.push_back(static_cast<std::uint8_t>(0x80 | len.size()));
-    out.insert(out.end(), len.begin(), len.end());
-  }
-  out.insert(out.end(), value.begin(), value.end());
-  return out;
-}
-
-Result<Bytes> OidDer(const char* oid) {
-  Ptr<ASN1_OBJECT> obj(OBJ_txt2obj(oid, 1));
-  if (!obj) return InvalidArgumentError("not an object identifier");
-  const int n = i2d_ASN1_OBJECT(obj.get(), nullptr);
-  Bytes out(static_cast<std::size_t>(n));
-  unsigned char* p = out.data();
-  i2d_ASN1_OBJECT(obj.get(), &p);
-  return out;
-}
-
-Bytes Concat(std::vector<Bytes> parts, bool sort_as_set) {
-  if (sort_as_set) std::sort(parts.begin(), parts.end());  // DER SET OF order.
-  Bytes out;
-  for (const Bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
 
 Status AddConf(X509* cert, X509* issuer, int nid, const std::string& value) {
   X509V3_CTX ctx;

@@ -5,66 +5,17 @@
 #include <optional>
 
 #include "signature/dev_pki.h"  // OIDs
+#include "signature/internal/der.h"
 #include "signature/internal/ossl.h"
 
 namespace hokan {
 namespace {
 
+using signature_internal::Children;
+using signature_internal::Element;
+using signature_internal::IsContext;
+using signature_internal::OidText;
 using signature_internal::Ptr;
-
-// One DER element, read with OpenSSL's TLV reader (definite lengths only).
-struct Element {
-  int tag = 0;
-  int cls = 0;  // V_ASN1_UNIVERSAL, V_ASN1_CONTEXT_SPECIFIC, ...
-  bool constructed = false;
-  const unsigned char* start = nullptr;  // The whole TLV.
-  const unsigned char* content = nullptr;
-  long length = 0;
-  long total() const { return static_cast<long>(content - start) + length; }
-};
-
-// Reads the next element of [p, end); advances p past it.
-bool Next(const unsigned char*& p, const unsigned char* end, Element& e) {
-  if (p >= end) return false;
-  e.start = p;
-  const unsigned char* q = p;
-  long len = 0;
-  int tag = 0;
-  int cls = 0;
-  const int r = ASN1_get_object(&q, &len, &tag, &cls, end - p);
-  if ((r & 0x80) != 0 || r == 0x21 || len < 0 || len > end - q) return false;
-  e.tag = tag;
-  e.cls = cls;
-  e.constructed = (r & V_ASN1_CONSTRUCTED) != 0;
-  e.content = q;
-  e.length = len;
-  p = q + len;
-  return true;
-}
-
-// All elements inside a constructed element; false if the content is not a clean sequence.
-bool Children(const Element& parent, std::vector<Element>& out) {
-  if (!parent.constructed) return false;
-  const unsigned char* p = parent.content;
-  const unsigned char* end = parent.content + parent.length;
-  while (p < end) {
-    Element e;
-    if (!Next(p, end, e)) return false;
-    out.push_back(e);
-  }
-  return true;
-}
-
-bool IsContext(const Element& e, int n) { return e.cls == V_ASN1_CONTEXT_SPECIFIC && e.tag == n; }
-
-std::string OidText(const Element& e) {
-  const unsigned char* p = e.start;
-  Ptr<ASN1_OBJECT> obj(d2i_ASN1_OBJECT(nullptr, &p, e.total()));
-  if (!obj) return {};
-  char buf[128];
-  const int n = OBJ_obj2txt(buf, sizeof buf, obj.get(), 1);
-  return n > 0 && n < static_cast<int>(sizeof buf) ? std::string(buf) : std::string();
-}
 
 Result<std::string> DirectoryStringText(const Element& e) {
   const unsigned char* p = e.start;
@@ -110,7 +61,8 @@ Result<std::vector<std::string>> DecodeHcRoles(ByteView der) {
   const unsigned char* end = der.data() + der.size();
   Element sda;
   std::vector<Element> attributes;
-  if (!Next(p, end, sda) || p != end || sda.tag != V_ASN1_SEQUENCE || !Children(sda, attributes)) {
+  if (!signature_internal::NextElement(p, end, sda) || p != end || sda.tag != V_ASN1_SEQUENCE ||
+      !Children(sda, attributes)) {
     return BadSda();
   }
   for (const Element& attribute : attributes) {
