@@ -126,6 +126,17 @@ TEST_F(ConfirmCliTest, G612_ConfirmWithAClientSignatureThenVerifyTheStore) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("1 confirmations"));
 
+  // Long-term evidence: one batch, then nothing due, then a renewal when asked early.
+  r = RunHokan({"evidence", "renew", "--dir", dir_});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(json::parse(r.out)["created"], 1);
+  r = RunHokan({"evidence", "renew", "--dir", dir_});
+  EXPECT_EQ(json::parse(r.out)["not_due"], 1);
+  r = RunHokan({"evidence", "renew", "--dir", dir_, "--within-days", "3650"});
+  EXPECT_EQ(json::parse(r.out)["renewed"], 1) << r.out;
+  r = RunHokan({"verify", "--dir", dir_});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+
   // A confirmation row changed behind hokan's back (the triggers dropped first) is damage.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ + "/metadata.db").c_str(), &db), SQLITE_OK);
@@ -138,6 +149,37 @@ TEST_F(ConfirmCliTest, G612_ConfirmWithAClientSignatureThenVerifyTheStore) {
   r = RunHokan({"verify", "--dir", dir_});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("DAMAGED confirmation " + record + "/1"));
+}
+
+TEST_F(ConfirmCliTest, ChangedEvidenceIsDamage) {
+  const std::string record = Put();
+  CadesSignOptions o;
+  o.signer_cert_pem = pki_.doctor.cert_pem;
+  o.signer_key_pem = pki_.doctor.key_pem;
+  o.chain_pem = {pki_.signing_ca.cert_pem};
+  o.signing_time = std::chrono::system_clock::now();
+  Write("note.p7s", ToString(*SignCades(AsBytes(kNote), o)));
+  ASSERT_EQ(RunHokan({"user", "signing-cert", "--dir", dir_, "--user", "dr-a", "--cert",
+                      Path("doctor.pem")})
+                .exit_code,
+            0);
+  ASSERT_EQ(RunHokan({"record", "confirm", "--dir", dir_, "--record", record, "--user", "dr-a",
+                      "--signature", Path("note.p7s")})
+                .exit_code,
+            0);
+  ASSERT_EQ(RunHokan({"evidence", "renew", "--dir", dir_}).exit_code, 0);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/metadata.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TRIGGER evidence_immutable; UPDATE evidence_records SET "
+                         "created_at = '2020-01-01T00:00:00.000Z';",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  ProcessResult r = RunHokan({"verify", "--dir", dir_});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("DAMAGED confirmation " + record + "/1"));
+  EXPECT_THAT(r.out, HasSubstr("evidence record"));
 }
 
 TEST_F(ConfirmCliTest, ServerSideKeyInstalledAndUsedWithThePassphraseOnStdin) {

@@ -134,6 +134,15 @@ TEST_F(ConfirmTest, G612_ClientSignatureIsTimestampedVerifiedStoredAndAudited) {
   ClientResponse g = Send("GET", "/api/v1/records/" + record + "/versions/1/confirmation", h);
   ASSERT_EQ(g.status, 200) << g.body;
   EXPECT_TRUE(json::parse(g.body)["report"]["valid"].get<bool>());
+  EXPECT_TRUE(json::parse(g.body)["evidence"].is_null());
+  // Long-term evidence in a batch; the confirmation then shows it verified.
+  auto renewal = api_->RenewEvidence(local_, std::chrono::hours(24 * 90));
+  ASSERT_OK(renewal);
+  EXPECT_EQ(renewal->created, 1U);
+  g = Send("GET", "/api/v1/records/" + record + "/versions/1/confirmation", h);
+  ASSERT_EQ(g.status, 200) << g.body;
+  EXPECT_TRUE(json::parse(g.body)["evidence"]["valid"].get<bool>()) << g.body;
+  EXPECT_TRUE(json::parse(g.body)["evidence"]["hashes_match"].get<bool>());
 
   // Once only.
   ClientResponse again =

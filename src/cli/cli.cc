@@ -28,6 +28,7 @@ constexpr Command kCommands[] = {
     {"signature", "verify a CMS/CAdES signature file (HPKI, timestamp, revocation)", RunSignature},
     {"timestamp", "verify an RFC 3161 timestamp token or response", RunTimestamp},
     {"xades", "verify an XAdES document (e.g. an e-prescription)", RunXades},
+    {"evidence", "renew: long-term evidence (RFC 4998) for confirmations, batched", RunEvidence},
     {"demo", "a store with sample users, patients and records, served on https://localhost:8443",
      RunDemo},
 };

@@ -75,6 +75,7 @@ int RunUser(Env& env, std::span<const std::string_view> args);
 int RunSignature(Env& env, std::span<const std::string_view> args);
 int RunTimestamp(Env& env, std::span<const std::string_view> args);
 int RunXades(Env& env, std::span<const std::string_view> args);
+int RunEvidence(Env& env, std::span<const std::string_view> args);
 
 }  // namespace cli_internal
 }  // namespace hokan

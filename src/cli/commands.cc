@@ -392,6 +392,47 @@ int RunVerify(Env& env, std::span<const std::string_view> args) {
   return Finish(**archive, ok ? 0 : 1);
 }
 
+int RunEvidence(Env& env, std::span<const std::string_view> args) {
+  static const char* kUsage =
+      "usage: hokan evidence renew --dir D [--within-days N]\n"
+      "Gives every confirmation without long-term evidence an RFC 4998 evidence record, and\n"
+      "renews those whose newest archive timestamp's TSA certificate expires within N days\n"
+      "(default 90): one TSA request for the whole batch. Run it daily (e.g. a systemd timer).\n";
+  if (std::optional<int> code = VerbUsage(args, kUsage)) return *code;
+  if (args[0] != "renew") {
+    std::fprintf(stderr, "hokan: unknown evidence command '%s'\n%s", std::string(args[0]).c_str(),
+                 kUsage);
+    return 2;
+  }
+  Result<Args> a = Args::Parse(args.subspan(1), {"dir", "within-days"});
+  if (!a) return Fail(a.error());
+  Result<std::uint64_t> days = a->Number("within-days", 90);
+  if (!days) return Fail(days.error());
+  if (*days > 3650) return Fail(InvalidArgumentError("--within-days must be at most 3650"));
+  Result<std::unique_ptr<Archive>> archive = OpenDir(env, *a);
+  if (!archive) return Fail(archive.error());
+  Result<std::unique_ptr<ApiService>> api = ApiService::Open(**archive, env);
+  if (!api) return Fail(api.error());
+  auto last = env.clock.Now();
+  Result<EvidenceRenewal> r = (*api)->RenewEvidence(
+      Me(), std::chrono::hours(24) * static_cast<int>(*days),
+      [&](std::uint64_t done, std::uint64_t total) {
+        const auto now = env.clock.Now();
+        if (now - last < std::chrono::seconds(1) && done != total) return;
+        last = now;
+        std::fprintf(stderr, "evidence: %llu/%llu confirmations examined\n",
+                     static_cast<unsigned long long>(done), static_cast<unsigned long long>(total));
+      });
+  if (!r) return Finish(**archive, Fail(r.error()));
+  PrintJson({{"confirmations", r->confirmations},
+             {"created", r->created},
+             {"renewed", r->renewed},
+             {"not_due", r->not_due},
+             {"timestamp_time", r->timestamp_time},
+             {"problems", r->problems}});
+  return Finish(**archive, r->problems.empty() ? 0 : 1);
+}
+
 int RunSweep(Env& env, std::span<const std::string_view> args) {
   if (WantsHelp(args)) {
     return Usage(

@@ -97,7 +97,9 @@ json ConfirmationJson(const ConfirmationView& v) {
               {"tsa_subject", c.tsa_subject},
               {"signature_base64", Base64Encode(c.signature)},
               {"valid", v.valid},
-              {"report", report}};
+              {"report", report},
+              {"evidence", v.evidence_json.empty() ? json(nullptr)
+                                                   : json::parse(v.evidence_json, nullptr, false)}};
 }
 
 json HistoryJson(const RecordHistory& h) {

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "base/encoding.h"
 #include "base/time.h"
 #include "crypto/x509.h"
 #include "identity/identity_store.h"
@@ -9,6 +10,7 @@
 #include "policy/role.h"
 #include "service/signing.h"
 #include "signature/cades.h"
+#include "signature/evidence.h"
 #include "signature/hpki.h"
 #include "signature/keys.h"
 #include "store/atomic_write.h"
@@ -62,6 +64,38 @@ AuditEvent RequestEvent(const RequestContext& ctx, std::string_view action) {
   e.source = ctx.client_address;
   e.request_id = ctx.request_id;
   return e;
+}
+
+// Today's verification options for a confirmation of `info`, with the version's hash standing
+// for the content and the certificates and CRLs its evidence preserved.
+SignatureVerifyOptions ConfirmationOptions(const SignatureService& signatures,
+                                           const VersionInfo& info,
+                                           const std::optional<EvidenceRow>& evidence,
+                                           TimePoint now) {
+  SignatureVerifyOptions o = signatures.OptionsFor(info.record_type, now);
+  o.content_sha256 = info.sha256;
+  if (evidence) {
+    if (Result<ValidationData> vd = ReadValidationData(evidence->validation_data)) {
+      o.intermediates.insert(o.intermediates.end(), vd->certificates.begin(),
+                             vd->certificates.end());
+      o.crls.insert(o.crls.end(), vd->crls.begin(), vd->crls.end());
+      o.timestamp.intermediates.insert(o.timestamp.intermediates.end(), vd->certificates.begin(),
+                                       vd->certificates.end());
+      o.timestamp.crls.insert(o.timestamp.crls.end(), vd->crls.begin(), vd->crls.end());
+    }
+  }
+  return o;
+}
+
+// The data object group an evidence record covers: the content, the signature and the
+// validation data (docs/formats/evidence-record.md).
+Result<std::vector<Sha256Digest>> EvidenceGroup(const VersionInfo& info, const Confirmation& c,
+                                                ByteView validation_data) {
+  HK_ASSIGN_OR_RETURN(Bytes content_hash, HexDecode(info.sha256));
+  if (content_hash.size() != 32) return DataLossError("a version's hash is malformed");
+  Sha256Digest content{};
+  std::copy(content_hash.begin(), content_hash.end(), content.begin());
+  return std::vector<Sha256Digest>{content, Sha256(c.signature), Sha256(validation_data)};
 }
 
 std::string OutcomeFor(StatusCode code) {
@@ -1225,12 +1259,26 @@ Result<std::optional<ConfirmationView>> ApiService::GetConfirmation(const Reques
   e.version = info->version;
   HK_RETURN_IF_ERROR(archive_.audit().Append(e).error());
   if (!c) return std::optional<ConfirmationView>();
+  std::optional<EvidenceRow> evidence;
+  HK_RETURN_IF_ERROR(archive_.db().Read([&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(evidence, confirmations_->LatestEvidenceIn(db, record_id, info->version));
+    return OkStatus();
+  }));
   // Verified against the stored hash: the report holds without decrypting the content.
-  SignatureVerifyOptions o = signatures_->OptionsFor(info->record_type, Now());
-  o.content_sha256 = info->sha256;
-  HK_ASSIGN_OR_RETURN(SignatureReport report, VerifyCades(c->signature, std::nullopt, o));
-  return std::optional<ConfirmationView>(
-      ConfirmationView{std::move(*c), report.valid, SignatureReportJson(report)});
+  const TimePoint now = Now();
+  HK_ASSIGN_OR_RETURN(SignatureReport report,
+                      VerifyCades(c->signature, std::nullopt,
+                                  ConfirmationOptions(*signatures_, *info, evidence, now)));
+  ConfirmationView view{std::move(*c), report.valid, SignatureReportJson(report), ""};
+  if (evidence) {
+    HK_ASSIGN_OR_RETURN(std::vector<Sha256Digest> group,
+                        EvidenceGroup(*info, view.confirmation, evidence->validation_data));
+    HK_ASSIGN_OR_RETURN(
+        EvidenceVerification ev,
+        VerifyEvidenceRecord(evidence->evidence_record, group, signatures_->TsaOptions(now)));
+    view.evidence_json = EvidenceVerificationJson(ev);
+  }
+  return std::optional<ConfirmationView>(std::move(view));
 }
 
 Result<ClientCertBinding> ApiService::BindSigningCertAs(const Actor& actor,
@@ -1314,6 +1362,128 @@ Result<std::vector<ClientCertBinding>> ApiService::ListSigningCerts(const Reques
   return out;
 }
 
+Result<EvidenceRenewal> ApiService::RenewEvidence(
+    const Actor& local, std::chrono::hours renew_within,
+    const std::function<void(std::uint64_t done, std::uint64_t total)>& progress) {
+  EvidenceRenewal out;
+  struct Item {
+    Confirmation confirmation;
+    VersionInfo info;
+    std::optional<EvidenceRow> evidence;  // The newest, when renewing.
+    Bytes validation_data;
+    std::vector<Sha256Digest> group;  // What the new archive timestamp covers.
+  };
+  std::vector<Confirmation> all;
+  HK_RETURN_IF_ERROR(archive_.db().Read([&](Database& db) {
+    return confirmations_->ForEachIn(db, [&](const Confirmation& c, bool intact) {
+      if (!intact) {
+        out.problems.push_back(c.record_id + "/" + std::to_string(c.version) +
+                               ": the confirmation row fails its integrity check");
+      } else {
+        all.push_back(c);
+      }
+      return OkStatus();
+    });
+  }));
+  const TimePoint now = Now();
+  std::vector<Item> due;
+  for (const Confirmation& c : all) {
+    ++out.confirmations;
+    if (progress) progress(out.confirmations, all.size());
+    const std::string name = c.record_id + "/" + std::to_string(c.version);
+    Item item{.confirmation = c};
+    Result<VersionInfo> info = archive_.records().GetVersionInfo(c.record_id, c.version);
+    if (!info) {
+      out.problems.push_back(name + ": " + info.error().message());
+      continue;
+    }
+    item.info = std::move(*info);
+    Status st = archive_.db().Read([&](Database& db) -> Status {
+      HK_ASSIGN_OR_RETURN(item.evidence,
+                          confirmations_->LatestEvidenceIn(db, c.record_id, c.version));
+      return OkStatus();
+    });
+    if (!st.ok()) {
+      out.problems.push_back(name + ": " + st.message());
+      continue;
+    }
+    if (item.evidence) {
+      Result<TimePoint> expiry = ParseRfc3339(item.evidence->tsa_not_after);
+      if (expiry && *expiry - now > renew_within) {
+        ++out.not_due;
+        continue;
+      }
+      Result<Sha256Digest> digest = RenewalDigest(item.evidence->evidence_record);
+      if (!digest) {
+        out.problems.push_back(name + ": " + digest.error().message());
+        continue;
+      }
+      item.validation_data = item.evidence->validation_data;
+      item.group = {*digest};
+    } else {
+      // Collected while the signature is valid: the paths and the CRLs that show it.
+      Result<Bytes> vd = CollectValidationData(
+          c.signature, ConfirmationOptions(*signatures_, item.info, std::nullopt, now));
+      if (!vd) {
+        out.problems.push_back(name + ": " + vd.error().message());
+        continue;
+      }
+      item.validation_data = std::move(*vd);
+      Result<std::vector<Sha256Digest>> group = EvidenceGroup(item.info, c, item.validation_data);
+      if (!group) {
+        out.problems.push_back(name + ": " + group.error().message());
+        continue;
+      }
+      item.group = std::move(*group);
+    }
+    due.push_back(std::move(item));
+  }
+  if (due.empty()) return out;
+
+  // One hash tree, one token for the whole batch.
+  std::vector<std::vector<Sha256Digest>> groups;
+  for (const Item& i : due) groups.push_back(i.group);
+  HK_ASSIGN_OR_RETURN(HashTreeBatch batch, BuildHashTree(groups));
+  HK_ASSIGN_OR_RETURN(Bytes token, signatures_->TimestampDigest(batch.root, now));
+  std::vector<EvidenceRow> rows;
+  for (std::size_t k = 0; k < due.size(); ++k) {
+    const Item& i = due[k];
+    EvidenceRow row{.record_id = i.confirmation.record_id,
+                    .version = i.confirmation.version,
+                    .validation_data = i.validation_data,
+                    .created_at = FormatRfc3339(now)};
+    Result<Bytes> er = InternalError("not made");
+    if (i.evidence) {
+      row.renewal = i.evidence->renewal + 1;
+      er = RenewEvidenceRecord(i.evidence->evidence_record, batch.reduced[k], token);
+    } else {
+      er = MakeEvidenceRecord(batch.reduced[k], token);
+    }
+    if (!er) return er.error();
+    row.evidence_record = std::move(*er);
+    // Checked before it is stored; its expiry says when the next renewal is due.
+    HK_ASSIGN_OR_RETURN(std::vector<Sha256Digest> group,
+                        EvidenceGroup(i.info, i.confirmation, i.validation_data));
+    HK_ASSIGN_OR_RETURN(EvidenceVerification v, VerifyEvidenceRecord(row.evidence_record, group,
+                                                                     signatures_->TsaOptions(now)));
+    if (!v.valid) return InternalError("a new evidence record does not verify: " + v.reason);
+    row.tsa_not_after = v.latest_tsa_not_after;
+    out.timestamp_time = v.archive_timestamps.back().timestamp.gen_time;
+    (i.evidence ? out.renewed : out.created) += 1;
+    rows.push_back(std::move(row));
+  }
+  AuditEvent e = ActorEvent(local, "evidence.renew");
+  e.detail = {{"created", std::to_string(out.created)},
+              {"renewed", std::to_string(out.renewed)},
+              {"timestamp", out.timestamp_time}};
+  HK_RETURN_IF_ERROR(CommitAudited(e, [&](Database& db, AuditEvent&) -> Status {
+    for (const EvidenceRow& row : rows)
+      HK_RETURN_IF_ERROR(confirmations_->InsertEvidenceIn(db, row));
+    return OkStatus();
+  }));
+  return out;
+}
+
 Result<ApiService::ConfirmationCheck> ApiService::VerifyConfirmations(VerifySink& sink) {
   ConfirmationCheck out;
   std::vector<std::pair<Confirmation, bool>> all;
@@ -1341,9 +1511,17 @@ Result<ApiService::ConfirmationCheck> ApiService::VerifyConfirmations(VerifySink
       report("its version cannot be read: " + info.error().message(), true);
       continue;
     }
-    SignatureVerifyOptions o = signatures_->OptionsFor(info->record_type, now);
-    o.content_sha256 = info->sha256;
-    Result<SignatureReport> r = VerifyCades(c.signature, std::nullopt, o);
+    std::optional<EvidenceRow> evidence;
+    Status st = archive_.db().Read([&](Database& db) -> Status {
+      HK_ASSIGN_OR_RETURN(evidence, confirmations_->LatestEvidenceIn(db, c.record_id, c.version));
+      return OkStatus();
+    });
+    if (!st.ok()) {
+      report(st.message(), true);
+      continue;
+    }
+    Result<SignatureReport> r = VerifyCades(
+        c.signature, std::nullopt, ConfirmationOptions(*signatures_, *info, evidence, now));
     if (!r) {
       report("the stored signature cannot be read: " + r.error().message(), true);
     } else if (!r->signature_intact || !r->content_intact || !r->signing_certificate_match ||
@@ -1351,6 +1529,20 @@ Result<ApiService::ConfirmationCheck> ApiService::VerifyConfirmations(VerifySink
       report("the signature does not match the version: " + r->reason, true);
     } else if (!r->valid) {
       report("the signature is intact but does not validate today: " + r->reason, false);
+    }
+    if (!evidence) continue;
+    Result<std::vector<Sha256Digest>> group = EvidenceGroup(*info, c, evidence->validation_data);
+    Result<EvidenceVerification> ev =
+        group
+            ? VerifyEvidenceRecord(evidence->evidence_record, *group, signatures_->TsaOptions(now))
+            : Result<EvidenceVerification>(group.error());
+    if (!ev) {
+      report("its evidence record cannot be read: " + ev.error().message(), true);
+    } else if (!ev->hashes_match) {
+      report("its evidence record does not cover this content, signature and validation data",
+             true);
+    } else if (!ev->valid) {
+      report("its evidence record does not validate today: " + ev->reason, false);
     }
   }
   return out;

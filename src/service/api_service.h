@@ -119,6 +119,18 @@ struct ConfirmationView {
   // The signature verified at the time of the request (docs/formats/verification-report.md).
   bool valid = false;
   std::string report_json;
+  // The newest evidence record verified now ("" when the confirmation has none yet).
+  std::string evidence_json;
+};
+
+// `hokan evidence renew`: what one run did (docs/signatures.md, long-term validity).
+struct EvidenceRenewal {
+  std::uint64_t confirmations = 0;  // Looked at.
+  std::uint64_t created = 0;        // First evidence records.
+  std::uint64_t renewed = 0;        // Archive timestamps added before a TSA certificate expires.
+  std::uint64_t not_due = 0;
+  std::vector<std::string> problems;  // "<record>/<version>: why" (nothing stored for them).
+  std::string timestamp_time;         // genTime of the batch's one token ("" if none was due).
 };
 
 class ApiService {
@@ -261,6 +273,13 @@ class ApiService {
   // server-side key (<signing_keys_dir>/<user>.p12, mode 0600). The passphrase is not stored.
   Result<ClientCertBinding> InstallSigningKeyLocal(const Actor& local, const std::string& user_id,
                                                    ByteView p12, std::string_view passphrase);
+  // Long-term evidence (RFC 4998) for every confirmation that has none, and a renewal for every
+  // one whose newest archive timestamp's TSA certificate expires within `renew_within`: all
+  // in one batch, one TSA request, one transaction with one audit entry. `progress` is called
+  // as confirmations are examined.
+  Result<EvidenceRenewal> RenewEvidence(
+      const Actor& local, std::chrono::hours renew_within,
+      const std::function<void(std::uint64_t done, std::uint64_t total)>& progress = {});
   // `hokan verify`: every confirmation's row MAC, its version, and its signature against the
   // version's SHA-256 with today's trust configuration. A broken signature or a changed row is
   // damage; a signature that is intact but does not validate today (e.g. no CRL configured)

@@ -25,6 +25,21 @@ CREATE TRIGGER IF NOT EXISTS confirmations_immutable BEFORE UPDATE ON confirmati
   BEGIN SELECT RAISE(ABORT, 'confirmations are immutable'); END;
 CREATE TRIGGER IF NOT EXISTS confirmations_undeletable BEFORE DELETE ON confirmations
   BEGIN SELECT RAISE(ABORT, 'confirmations are never deleted'); END;
+CREATE TABLE IF NOT EXISTS evidence_records (
+  record_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  renewal INTEGER NOT NULL,
+  evidence_record BLOB NOT NULL,
+  validation_data BLOB NOT NULL,
+  created_at TEXT NOT NULL,
+  tsa_not_after TEXT NOT NULL,
+  row_mac BLOB NOT NULL,
+  PRIMARY KEY (record_id, version, renewal)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS evidence_immutable BEFORE UPDATE ON evidence_records
+  BEGIN SELECT RAISE(ABORT, 'evidence records are immutable'); END;
+CREATE TRIGGER IF NOT EXISTS evidence_undeletable BEFORE DELETE ON evidence_records
+  BEGIN SELECT RAISE(ABORT, 'evidence records are never deleted'); END;
 )sql";
 
 constexpr char kColumns[] =
@@ -135,6 +150,76 @@ Status ConfirmationStore::ForEachIn(
     HK_RETURN_IF_ERROR(fn(c, intact));
   }
   return OkStatus();
+}
+
+Sha256Digest ConfirmationStore::EvidenceMac(const EvidenceRow& e) const {
+  Bytes in;
+  const std::string version = std::to_string(e.version);
+  const std::string renewal = std::to_string(e.renewal);
+  for (std::string_view f :
+       {std::string_view("evidence v1"), std::string_view(e.record_id), std::string_view(version),
+        std::string_view(renewal), AsChars(e.evidence_record), AsChars(e.validation_data),
+        std::string_view(e.created_at), std::string_view(e.tsa_not_after)}) {
+    Add(in, f);
+  }
+  return mac_.Mac(in);
+}
+
+Status ConfirmationStore::InsertEvidenceIn(Database& db, const EvidenceRow& e) {
+  HK_ASSIGN_OR_RETURN(Statement * found,
+                      db.Prepare("SELECT 1 FROM evidence_records WHERE record_id = ?1 AND "
+                                 "version = ?2 AND renewal = ?3"));
+  found->Bind(1, e.record_id).Bind(2, e.version).Bind(3, e.renewal);
+  HK_ASSIGN_OR_RETURN(const bool exists, found->Step());
+  if (exists) {
+    HK_ASSIGN_OR_RETURN(const bool more, found->Step());
+    (void)more;
+    return AlreadyExistsError("this evidence renewal is already stored");
+  }
+  const Sha256Digest mac = EvidenceMac(e);
+  HK_ASSIGN_OR_RETURN(Statement * st,
+                      db.Prepare("INSERT INTO evidence_records (record_id, version, renewal, "
+                                 "evidence_record, validation_data, created_at, tsa_not_after, "
+                                 "row_mac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+  return st->Bind(1, e.record_id)
+      .Bind(2, e.version)
+      .Bind(3, e.renewal)
+      .BindBlob(4, e.evidence_record)
+      .BindBlob(5, e.validation_data)
+      .Bind(6, e.created_at)
+      .Bind(7, e.tsa_not_after)
+      .BindBlob(8, ByteView(mac.data(), mac.size()))
+      .Run();
+}
+
+Result<std::optional<EvidenceRow>> ConfirmationStore::LatestEvidenceIn(Database& db,
+                                                                       const std::string& record_id,
+                                                                       std::int64_t version) {
+  HK_ASSIGN_OR_RETURN(Statement * st,
+                      db.Prepare("SELECT renewal, evidence_record, validation_data, created_at, "
+                                 "tsa_not_after, row_mac FROM evidence_records WHERE record_id = "
+                                 "?1 AND version = ?2 ORDER BY renewal DESC LIMIT 1"));
+  st->Bind(1, record_id).Bind(2, version);
+  HK_ASSIGN_OR_RETURN(const bool row, st->Step());
+  if (!row) return std::optional<EvidenceRow>();
+  EvidenceRow e;
+  e.record_id = record_id;
+  e.version = version;
+  e.renewal = st->ColumnInt(0);
+  e.evidence_record = st->ColumnBlob(1);
+  e.validation_data = st->ColumnBlob(2);
+  e.created_at = st->ColumnText(3);
+  e.tsa_not_after = st->ColumnText(4);
+  const Sha256Digest mac = EvidenceMac(e);
+  const bool intact = ConstantTimeEqual(ByteView(mac.data(), mac.size()), st->ColumnBlobView(5));
+  HK_ASSIGN_OR_RETURN(const bool more, st->Step());
+  (void)more;
+  if (!intact) {
+    return DataLossError("the evidence record of version " + record_id + "/" +
+                         std::to_string(version) +
+                         " was changed outside hokan (its integrity check fails)");
+  }
+  return std::optional<EvidenceRow>(std::move(e));
 }
 
 }  // namespace hokan

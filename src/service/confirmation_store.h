@@ -34,6 +34,19 @@ struct Confirmation {
   std::string tsa_subject;
 };
 
+// Long-term evidence for a confirmation (docs/formats/evidence-record.md): the RFC 4998
+// evidence record over {content, signature, validation data}, as of one renewal. A renewal
+// adds a row with the extended record; rows are never changed.
+struct EvidenceRow {
+  std::string record_id;
+  std::int64_t version = 0;
+  std::int64_t renewal = 0;  // 0 for the first archive timestamp, then 1, 2, ...
+  Bytes evidence_record;     // DER.
+  Bytes validation_data;     // DER (the same in every renewal of a confirmation).
+  std::string created_at;
+  std::string tsa_not_after;  // The last archive timestamp's TSA certificate expires then.
+};
+
 class ConfirmationStore {
  public:
   static Status CreateSchema(Database& db);
@@ -48,8 +61,15 @@ class ConfirmationStore {
   // integrity check is reported to `fn` with `intact` false (verification lists them all).
   Status ForEachIn(Database& db, const std::function<Status(const Confirmation&, bool intact)>& fn);
 
+  // kAlreadyExists when that renewal is already stored.
+  Status InsertEvidenceIn(Database& db, const EvidenceRow& row);
+  // The newest evidence of a confirmation, if any; kDataLoss when its row fails the check.
+  Result<std::optional<EvidenceRow>> LatestEvidenceIn(Database& db, const std::string& record_id,
+                                                      std::int64_t version);
+
  private:
   Sha256Digest Mac(const Confirmation& c) const;
+  Sha256Digest EvidenceMac(const EvidenceRow& e) const;
   HmacSha256 mac_;
 };
 

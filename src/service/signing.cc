@@ -169,9 +169,7 @@ SignatureVerifyOptions SignatureService::OptionsFor(const std::string& record_ty
   o.require_revocation = c.require_revocation;
   o.now = now;
   o.require_timestamp = true;
-  o.timestamp.trust_anchors = impl_->TsaAnchors();
-  o.timestamp.crls = impl_->crls;
-  o.timestamp.now = now;
+  o.timestamp = TsaOptions(now);
   for (const std::string& t : c.accredited_tsa_types) {
     if (t == record_type) o.timestamp.accepted_tsa_sha256 = c.accredited_tsa_sha256;
   }
@@ -203,6 +201,28 @@ Result<Bytes> SignatureService::SignWithUserKey(const std::string& user_id,
   return sig;
 }
 
+TimestampVerifyOptions SignatureService::TsaOptions(TimePoint now) const {
+  TimestampVerifyOptions o;
+  o.trust_anchors = impl_->TsaAnchors();
+  o.crls = impl_->crls;
+  o.now = now;
+  return o;
+}
+
+Result<Bytes> SignatureService::TimestampDigest(const Sha256Digest& digest, TimePoint now) {
+  if (impl_->urls.empty()) {
+    return FailedPreconditionError(
+        "no time-stamping authority is configured ([signature] tsa_urls or development_tsa)");
+  }
+  if (impl_->config.development_tsa) HK_RETURN_IF_ERROR(impl_->LoadOrMakeDevTsa());
+  TsaClientOptions o;
+  o.urls = impl_->urls;
+  o.verify = TsaOptions(now);
+  TsaClient client(*impl_->transport, o);
+  HK_ASSIGN_OR_RETURN(TimestampToken token, client.Timestamp(digest, now));
+  return std::move(token.token);
+}
+
 Result<Bytes> SignatureService::AddTimestamp(ByteView signature, TimePoint now) {
   if (impl_->urls.empty()) {
     return FailedPreconditionError(
@@ -212,14 +232,8 @@ Result<Bytes> SignatureService::AddTimestamp(ByteView signature, TimePoint now) 
   HK_ASSIGN_OR_RETURN(const bool stamped, HasSignatureTimestamp(signature));
   if (stamped) return Bytes(signature.begin(), signature.end());
   HK_ASSIGN_OR_RETURN(Bytes value, SignatureValue(signature));
-  TsaClientOptions o;
-  o.urls = impl_->urls;
-  o.verify.trust_anchors = impl_->TsaAnchors();
-  o.verify.crls = impl_->crls;
-  o.verify.now = now;
-  TsaClient client(*impl_->transport, o);
-  HK_ASSIGN_OR_RETURN(TimestampToken token, client.Timestamp(Sha256(value), now));
-  return AddSignatureTimestamp(signature, token.token);
+  HK_ASSIGN_OR_RETURN(Bytes token, TimestampDigest(Sha256(value), now));
+  return AddSignatureTimestamp(signature, token);
 }
 
 Result<SignatureReport> SignatureService::Verify(ByteView signature,

@@ -13,6 +13,7 @@
 #include "base/env.h"
 #include "base/status.h"
 #include "base/time.h"
+#include "crypto/crypto.h"
 #include "service/config.h"
 #include "signature/cades.h"
 #include "signature/timestamp.h"
@@ -53,6 +54,11 @@ class SignatureService {
   // wrong passphrase.
   Result<Bytes> SignWithUserKey(const std::string& user_id, std::string_view passphrase,
                                 ByteView content, TimePoint now);
+  // A timestamp token over a SHA-256 digest (an evidence batch's root). kUnavailable when no
+  // TSA answered.
+  Result<Bytes> TimestampDigest(const Sha256Digest& digest, TimePoint now);
+  // The TSA trust for archive timestamps and signature timestamps alike.
+  TimestampVerifyOptions TsaOptions(TimePoint now) const;
   // CAdES-BES → CAdES-T: asks the TSAs for a token over the signature value. A signature that
   // already has a timestamp is returned as it is. kUnavailable when no TSA answered.
   Result<Bytes> AddTimestamp(ByteView signature, TimePoint now);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "base/encoding.h"
 #include "signature/internal/cms.h"
 #include "signature/internal/der.h"
 #include "signature/internal/report_json.h"
@@ -330,6 +331,7 @@ Result<EvidenceVerification> VerifyEvidenceRecord(ByteView evidence_record,
   }
   const std::vector<ParsedAts>& chain = r.chains.front();
   const ParsedAts* previous = nullptr;
+  v.hashes_match = true;
   for (const ParsedAts& a : chain) {
     ArchiveTimestampReport report;
     // What this archive timestamp covers: the group (first) or the previous timestamp.
@@ -348,6 +350,8 @@ Result<EvidenceVerification> VerifyEvidenceRecord(ByteView evidence_record,
     } else {
       report.timestamp.reason = ts.error().message();
     }
+    v.hashes_match &= root.has_value() && report.timestamp.hash_algorithm == "sha256" &&
+                      report.timestamp.message_imprint == HexEncode(*root);
     const std::size_t n = v.archive_timestamps.size();
     if (v.reason.empty()) {
       const std::string which = "archive timestamp " + std::to_string(n + 1);
@@ -384,6 +388,7 @@ std::string EvidenceVerificationJson(const EvidenceVerification& v) {
   nlohmann::ordered_json j = {{"kind", "evidence-record"},
                               {"valid", v.valid},
                               {"reason", v.reason},
+                              {"hashes_match", v.hashes_match},
                               {"chains", v.chains},
                               {"first_time", v.first_time},
                               {"latest_tsa_not_after", v.latest_tsa_not_after},

@@ -69,6 +69,9 @@ struct ArchiveTimestampReport {
 struct EvidenceVerification {
   bool valid = false;
   std::string reason;  // One sentence when !valid.
+  // Every archive timestamp's token is over the root its hash tree leads to from what it
+  // covers: the data is what was timestamped (false means changed data, not a trust issue).
+  bool hashes_match = false;
   int chains = 0;
   std::vector<ArchiveTimestampReport> archive_timestamps;  // In order.
   std::string first_time;  // The first archive timestamp's genTime: existence proven since.

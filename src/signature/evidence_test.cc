@@ -104,6 +104,7 @@ TEST_F(EvidenceTest, G612_OneTimestampCoversABatchEachRecordStandsAlone) {
     auto v = VerifyEvidenceRecord(*er, groups[i], Options());
     ASSERT_TRUE(v.has_value()) << v.error().ToString();
     EXPECT_TRUE(v->valid) << v->reason;
+    EXPECT_TRUE(v->hashes_match);
     EXPECT_EQ(v->chains, 1);
     ASSERT_EQ(v->archive_timestamps.size(), 1U);
     EXPECT_FALSE(v->first_time.empty());
@@ -112,6 +113,7 @@ TEST_F(EvidenceTest, G612_OneTimestampCoversABatchEachRecordStandsAlone) {
     auto other = VerifyEvidenceRecord(*er, groups[(i + 1) % groups.size()], Options());
     ASSERT_TRUE(other.has_value());
     EXPECT_FALSE(other->valid);
+    EXPECT_FALSE(other->hashes_match);
     EXPECT_THAT(other->reason, HasSubstr("not in the evidence's hash tree"));
   }
   EXPECT_THAT(EvidenceVerificationJson(*VerifyEvidenceRecord(
@@ -129,12 +131,14 @@ TEST_F(EvidenceTest, UntrustedTsaOrForeignTokenIsReported) {
   auto v = VerifyEvidenceRecord(*er, groups[0], untrusted);
   ASSERT_TRUE(v.has_value());
   EXPECT_FALSE(v->valid);
+  EXPECT_TRUE(v->hashes_match);  // A trust problem, not changed data.
   EXPECT_THAT(v->reason, HasSubstr("archive timestamp 1 is not valid"));
   // A token over something else, wrapped with a correct tree: the imprint does not match.
   auto foreign = MakeEvidenceRecord(batch->reduced[0], Token(*tsa_, H("else"), now_));
   v = VerifyEvidenceRecord(*foreign, groups[0], Options());
   ASSERT_TRUE(v.has_value());
   EXPECT_FALSE(v->valid);
+  EXPECT_FALSE(v->hashes_match);
   EXPECT_THAT(v->reason, HasSubstr("imprint"));
 }
 
