@@ -1,12 +1,19 @@
 // Confirmation from the command line (issue 4): `hokan user signing-cert`, `hokan user
 // signing-key` (passphrase on stdin), `hokan record confirm`, and `hokan verify` re-checking
 // every stored signature against its version (G-6.12), through the real binary.
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sqlite3.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "base/posix_env.h"
 #include "service/api_service.h"
@@ -14,6 +21,7 @@
 #include "signature/cades.h"
 #include "signature/dev_pki.h"
 #include "signature/keys.h"
+#include "signature/tsa.h"
 #include "subprocess.h"
 #include "testing/manual_clock.h"
 #include "testing/status_matchers.h"
@@ -29,6 +37,74 @@ using ::testing::HasSubstr;
 using json = nlohmann::json;
 
 const std::string kNote = "退院時サマリー: stable, discharged\n";
+
+// A time-stamping authority over plain HTTP on loopback (RFC 3161 §3.4): the development TSA
+// behind a minimal HTTP/1.1 server, so the real client in `hokan` is exercised.
+class HttpTsa {
+ public:
+  explicit HttpTsa(DevTsa& tsa) : tsa_(tsa) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    EXPECT_EQ(::listen(fd_, 8), 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~HttpTsa() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/tsa"; }
+  int served() const { return served_; }
+
+ private:
+  void Serve() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      std::string in;
+      char buf[4096];
+      std::size_t want = std::string::npos;
+      while (want == std::string::npos || in.size() < want) {
+        const ssize_t n = ::read(c, buf, sizeof buf);
+        if (n <= 0) break;
+        in.append(buf, static_cast<std::size_t>(n));
+        const std::size_t end = in.find("\r\n\r\n");
+        if (end != std::string::npos && want == std::string::npos) {
+          const std::size_t cl = in.find("Content-Length: ");
+          want = end + 4 + (cl == std::string::npos ? 0 : std::stoul(in.substr(cl + 16)));
+        }
+      }
+      const std::size_t body_at = in.find("\r\n\r\n");
+      if (body_at != std::string::npos && in.rfind("POST /tsa ", 0) == 0 &&
+          in.find("application/timestamp-query") != std::string::npos) {
+        auto response = tsa_.Respond(AsBytes(std::string_view(in).substr(body_at + 4)),
+                                     std::chrono::system_clock::now());
+        const std::string body = response.has_value() ? ToString(*response) : "";
+        const std::string out =
+            "HTTP/1.1 200 OK\r\nContent-Type: application/timestamp-reply\r\n"
+            "Content-Length: " +
+            std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+        (void)::write(c, out.data(), out.size());
+        ++served_;
+      }
+      ::close(c);
+    }
+  }
+  DevTsa& tsa_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> served_{0};
+  std::thread thread_;
+};
 
 class ConfirmCliTest : public ::testing::Test {
  protected:
@@ -149,6 +225,48 @@ TEST_F(ConfirmCliTest, G612_ConfirmWithAClientSignatureThenVerifyTheStore) {
   r = RunHokan({"verify", "--dir", dir_});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("DAMAGED confirmation " + record + "/1"));
+}
+
+// The RFC 3161 client over HTTP (G-6.12): a TSA that is down is skipped, the next one answers.
+TEST_F(ConfirmCliTest, G612_TimestampsFromATsaOverHttpWithFailover) {
+  auto tsa = DevTsa::Create(pki_.tsa, pki_.tsa_ca.cert_pem);
+  ASSERT_TRUE(tsa.has_value());
+  HttpTsa server(**tsa);
+  // Reconfigure the store: a dead TSA first, then this one; no development TSA.
+  const std::string config_path = dir_ + "/hokan.toml";
+  std::ifstream in(config_path);
+  std::string config((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto replace = [&](const std::string& from, const std::string& to) {
+    const std::size_t at = config.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    config.replace(at, from.size(), to);
+  };
+  replace("tsa_urls = []", "tsa_urls = [\"http://127.0.0.1:9/down\", \"" + server.url() + "\"]");
+  replace("development_tsa = true", "development_tsa = false");
+  replace("tsa_trust_anchor_files = []", "tsa_trust_anchor_files = [\"" + Path("root.pem") + "\"]");
+  std::ofstream(config_path, std::ios::trunc) << config;
+
+  const std::string record = Put();
+  CadesSignOptions o;
+  o.signer_cert_pem = pki_.doctor.cert_pem;
+  o.signer_key_pem = pki_.doctor.key_pem;
+  o.chain_pem = {pki_.signing_ca.cert_pem};
+  o.signing_time = std::chrono::system_clock::now();
+  Write("note.p7s", ToString(*SignCades(AsBytes(kNote), o)));
+  ASSERT_EQ(RunHokan({"user", "signing-cert", "--dir", dir_, "--user", "dr-a", "--cert",
+                      Path("doctor.pem")})
+                .exit_code,
+            0);
+  ProcessResult r = RunHokan({"record", "confirm", "--dir", dir_, "--record", record, "--user",
+                              "dr-a", "--signature", Path("note.p7s")});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  json j = json::parse(r.out);
+  EXPECT_THAT(j["tsa_subject"].get<std::string>(), HasSubstr("Dev TSA 1"));
+  EXPECT_TRUE(j["report"]["timestamp"]["valid"].get<bool>());
+  EXPECT_EQ(server.served(), 1);
+  r = RunHokan({"evidence", "renew", "--dir", dir_});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(server.served(), 2);
 }
 
 TEST_F(ConfirmCliTest, ChangedEvidenceIsDamage) {

@@ -6,6 +6,9 @@
 #include <charconv>
 #include <cstdio>
 
+#include "http/url_client.h"
+#include "service/signing.h"
+
 namespace hokan {
 namespace cli_internal {
 namespace {
@@ -179,6 +182,18 @@ int Fail(const Status& status) {
   }
   std::fprintf(stderr, "hokan: %s\n", msg.c_str());
   return ExitCodeFor(status);
+}
+
+ApiServiceOptions ServiceOptions() {
+  // RFC 3161 over HTTP(S): application/timestamp-query in, application/timestamp-reply out.
+  static FunctionTsaTransport transport([](const std::string& url, ByteView request) {
+    Result<std::string> body = PostUrl(url, "application/timestamp-query",
+                                       "application/timestamp-reply", AsChars(request));
+    return body ? Result<Bytes>(ToBytes(*body)) : Result<Bytes>(body.error());
+  });
+  ApiServiceOptions options;
+  options.tsa_transport = &transport;
+  return options;
 }
 
 std::string LocalActorId() {

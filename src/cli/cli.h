@@ -11,6 +11,7 @@
 
 #include "base/env.h"
 #include "base/status.h"
+#include "service/api_service.h"
 
 namespace hokan {
 
@@ -54,6 +55,10 @@ int Fail(const Status& status);
 
 // "local:<operating-system user>", source "cli".
 std::string LocalActorId();
+
+// How commands open the API service: TSAs in [signature] tsa_urls are reached over HTTP(S)
+// (http/url_client.h).
+ApiServiceOptions ServiceOptions();
 
 using CommandFn = int (*)(Env& env, std::span<const std::string_view> args);
 int RunInit(Env& env, std::span<const std::string_view> args);

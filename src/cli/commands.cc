@@ -20,7 +20,7 @@ Actor Me() { return Actor{LocalActorId(), "cli"}; }
 // The first administrator's one-time setup secret for a new store (audited).
 Result<std::string> NewSetupSecret(Env& env, const std::string& dir) {
   HK_ASSIGN_OR_RETURN(std::unique_ptr<Archive> archive, Archive::Open(env, dir));
-  HK_ASSIGN_OR_RETURN(std::unique_ptr<ApiService> api, ApiService::Open(*archive, env));
+  HK_ASSIGN_OR_RETURN(std::unique_ptr<ApiService> api, ApiService::Open(*archive, env, ServiceOptions()));
   HK_ASSIGN_OR_RETURN(std::string secret, api->NewSetupSecret(Me()));
   HK_RETURN_IF_ERROR(archive->CheckpointIfDue());
   return secret;
@@ -317,7 +317,7 @@ int RunRecord(Env& env, std::span<const std::string_view> args) {
     }
     Result<std::unique_ptr<Archive>> archive = OpenDir(env, *a);
     if (!archive) return Fail(archive.error());
-    Result<std::unique_ptr<ApiService>> api = ApiService::Open(**archive, env);
+    Result<std::unique_ptr<ApiService>> api = ApiService::Open(**archive, env, ServiceOptions());
     if (!api) return Fail(api.error());
     Result<ConfirmationView> c = (*api)->ConfirmLocal(Me(), *user, request);
     SecureZeroString(request.key_passphrase);
@@ -375,7 +375,7 @@ int RunVerify(Env& env, std::span<const std::string_view> args) {
   Result<VerifySummary> s = (*archive)->Verify(Me(), sink);
   if (!s) return Fail(s.error());
   // Confirmations: their rows, and their signatures against the versions' hashes.
-  Result<std::unique_ptr<ApiService>> api = ApiService::Open(**archive, env);
+  Result<std::unique_ptr<ApiService>> api = ApiService::Open(**archive, env, ServiceOptions());
   if (!api) return Fail(api.error());
   Result<ApiService::ConfirmationCheck> c = (*api)->VerifyConfirmations(sink);
   if (!c) return Fail(c.error());
@@ -411,7 +411,7 @@ int RunEvidence(Env& env, std::span<const std::string_view> args) {
   if (*days > 3650) return Fail(InvalidArgumentError("--within-days must be at most 3650"));
   Result<std::unique_ptr<Archive>> archive = OpenDir(env, *a);
   if (!archive) return Fail(archive.error());
-  Result<std::unique_ptr<ApiService>> api = ApiService::Open(**archive, env);
+  Result<std::unique_ptr<ApiService>> api = ApiService::Open(**archive, env, ServiceOptions());
   if (!api) return Fail(api.error());
   auto last = env.clock.Now();
   Result<EvidenceRenewal> r = (*api)->RenewEvidence(

@@ -119,7 +119,7 @@ int RunDemo(Env& env, std::span<const std::string_view> args) {
   Result<std::unique_ptr<Archive>> archive = Archive::Open(env, dir);
   if (!archive) return Fail(archive.error());
   Archive& ar = **archive;
-  Result<std::unique_ptr<ApiService>> api_or = ApiService::Open(ar, env);
+  Result<std::unique_ptr<ApiService>> api_or = ApiService::Open(ar, env, ServiceOptions());
   if (!api_or) return Fail(api_or.error());
   ApiService& api = **api_or;
 

@@ -65,7 +65,7 @@ int RunServe(Env& env, std::span<const std::string_view> args) {
   if (!archive) return Fail(archive.error());
   Result<std::uint64_t> port = a->Number("port", (*archive)->config().server.port);
   if (!port) return Fail(port.error());
-  Result<std::unique_ptr<ApiService>> api = ApiService::Open(**archive, env);
+  Result<std::unique_ptr<ApiService>> api = ApiService::Open(**archive, env, ServiceOptions());
   if (!api) return Fail(api.error());
   Result<ServerOptions> options = ServerOptionsFor(env, **archive, a->Get("listen"), *port);
   if (!options) return Fail(options.error());
@@ -119,7 +119,7 @@ int RunUser(Env& env, std::span<const std::string_view> args) {
   }
   Result<std::unique_ptr<Archive>> archive = Archive::Open(env, *dir);
   if (!archive) return Fail(archive.error());
-  Result<std::unique_ptr<ApiService>> api = ApiService::Open(**archive, env);
+  Result<std::unique_ptr<ApiService>> api = ApiService::Open(**archive, env, ServiceOptions());
   if (!api) return Fail(api.error());
   const Actor me{LocalActorId(), "cli"};
   if (verb != "setup-secret") {

@@ -1494,7 +1494,9 @@ Result<ApiService::ConfirmationCheck> ApiService::VerifyConfirmations(VerifySink
     });
   }));
   const TimePoint now = Now();
-  for (const auto& [c, intact] : all) {
+  for (const auto& entry : all) {
+    const Confirmation& c = entry.first;
+    const bool intact = entry.second;
     const std::string object = "confirmation " + c.record_id + "/" + std::to_string(c.version);
     ++out.checked;
     sink.Progress("confirmations", out.checked, all.size());
