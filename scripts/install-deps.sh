@@ -8,7 +8,7 @@ PACKAGES=(
   clang lld libclang-rt-14-dev clang-format clang-tidy
   libssl-dev openssl libsodium-dev libsqlite3-dev sqlite3 nlohmann-json3-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libboost-dev
-  libxmlsec1-dev xmlsec1 softhsm2
+  libxmlsec1-dev xmlsec1 softhsm2 libp11-kit-dev
 )
 
 as_root() {

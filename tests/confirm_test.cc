@@ -89,6 +89,7 @@ class ConfirmTest : public ApiFixture {
 
   static DevHpki* pki_;
   std::map<std::string, std::string> passwords_;
+  std::unique_ptr<testing::TempDir> tmp2_;
 };
 DevHpki* ConfirmTest::pki_ = nullptr;
 
@@ -217,6 +218,77 @@ TEST_F(ConfirmTest, ServerSideSigningWithTheUsersEncryptedKey) {
       "dr-a", record, json{{"key_passphrase", "my signing passphrase"}}.dump(), "application/json");
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(json::parse(r.body)["method"], "server-key");
+}
+
+// (b) with the key in a PKCS#11 token (SoftHSM2 standing in for an HSM): the PIN is asked on
+// every confirmation and the key never leaves the token.
+TEST_F(ConfirmTest, ServerSideSigningInAPkcs11Token) {
+  std::string module;
+  for (const char* p :
+       {"/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"}) {
+    if (std::ifstream(p).good()) module = p;
+  }
+  if (module.empty()) GTEST_SKIP() << "SoftHSM2 is not installed (Debian package softhsm2)";
+  const std::string hsm = tmp_.path() + "/hsm";
+  ASSERT_OK(env_.fs.CreateDir(hsm));
+  ASSERT_OK(env_.fs.CreateDir(hsm + "/tokens"));
+  std::ofstream(hsm + "/softhsm2.conf")
+      << "directories.tokendir = " << hsm << "/tokens\nobjectstore.backend = file\n";
+  std::ofstream(hsm + "/dr-a.key") << pki_->doctor.key_pem;
+  ASSERT_EQ(setenv("SOFTHSM2_CONF", (hsm + "/softhsm2.conf").c_str(), 1), 0);
+  const std::string cd = "cd '" + hsm + "' && ";
+  ASSERT_EQ(std::system((cd + "softhsm2-util --init-token --free --label ward-hsm --pin 482913 "
+                              "--so-pin 771155 >/dev/null 2>&1")
+                            .c_str()),
+            0);
+  ASSERT_EQ(std::system((cd + "softhsm2-util --import dr-a.key --token ward-hsm --label dr-a "
+                              "--id 01 --pin 482913 >/dev/null 2>&1")
+                            .c_str()),
+            0);
+  // The store: the token in [signature], the certificate beside it.
+  TearDown();
+  server_.reset();
+  api_.reset();
+  archive_.reset();
+  tmp2_ = std::make_unique<testing::TempDir>();
+  const std::string root = tmp2_->path() + "/root.pem";
+  const std::string crl = tmp2_->path() + "/crl.pem";
+  std::ofstream(root) << pki_->root.cert_pem;
+  std::ofstream(crl) << pki_->signing_ca_crl << pki_->root_crl;
+  dir_ = tmp2_->path() + "/store";
+  ArchiveOptions init;
+  init.configure = [&](Config& c) {
+    c.identity.require_two_factor = false;
+    c.signature.development_tsa = true;
+    c.signature.trust_anchor_files = {root};
+    c.signature.crl_files = {crl};
+    c.signature.pkcs11_module = module;
+    c.signature.pkcs11_token_label = "ward-hsm";
+  };
+  ASSERT_OK(Archive::Init(env_, dir_, local_, init));
+  auto archive = Archive::Open(env_, dir_);
+  ASSERT_OK(archive);
+  archive_ = std::move(*archive);
+  auto api = ApiService::Open(*archive_, env_, {.password_hash = kCheapHash});
+  ASSERT_OK(api);
+  api_ = std::move(*api);
+  ASSERT_OK(
+      api_->CreateLocalUser(local_, {.id = "dr-a", .display_name = "A", .roles = {"physician"}}));
+  ASSERT_OK(api_->BindSigningCertLocal(local_, "dr-a", pki_->doctor.cert_pem));
+  ASSERT_OK(env_.fs.CreateDir(dir_ + "/keys/signing"));
+  std::ofstream(dir_ + "/keys/signing/dr-a.crt")
+      << pki_->doctor.cert_pem << pki_->signing_ca.cert_pem;
+  const std::string record = Put("progress-note", kNote);
+
+  ConfirmRequest wrong{.record_id = record, .version = 1, .key_passphrase = "000000"};
+  auto refused = api_->ConfirmLocal(local_, "dr-a", wrong);
+  EXPECT_THAT(refused, hokan::testing::StatusIs(StatusCode::kPermissionDenied));
+  EXPECT_THAT(refused.error().message(), Not(HasSubstr("000000")));
+  ConfirmRequest right{.record_id = record, .version = 1, .key_passphrase = "482913"};
+  auto c = api_->ConfirmLocal(local_, "dr-a", right);
+  ASSERT_OK(c);
+  EXPECT_EQ(c->confirmation.method, "server-key");
+  EXPECT_TRUE(c->valid);
 }
 
 TEST_F(ConfirmTest, AdministratorBindsSigningCertificates) {

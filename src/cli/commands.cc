@@ -20,7 +20,8 @@ Actor Me() { return Actor{LocalActorId(), "cli"}; }
 // The first administrator's one-time setup secret for a new store (audited).
 Result<std::string> NewSetupSecret(Env& env, const std::string& dir) {
   HK_ASSIGN_OR_RETURN(std::unique_ptr<Archive> archive, Archive::Open(env, dir));
-  HK_ASSIGN_OR_RETURN(std::unique_ptr<ApiService> api, ApiService::Open(*archive, env, ServiceOptions()));
+  HK_ASSIGN_OR_RETURN(std::unique_ptr<ApiService> api,
+                      ApiService::Open(*archive, env, ServiceOptions()));
   HK_ASSIGN_OR_RETURN(std::string secret, api->NewSetupSecret(Me()));
   HK_RETURN_IF_ERROR(archive->CheckpointIfDue());
   return secret;
@@ -380,15 +381,15 @@ int RunVerify(Env& env, std::span<const std::string_view> args) {
   Result<ApiService::ConfirmationCheck> c = (*api)->VerifyConfirmations(sink);
   if (!c) return Fail(c.error());
   const bool ok = s->ok() && c->damage == 0;
+  const unsigned long long damaged = static_cast<unsigned long long>(s->damage) + c->damage;
+  const unsigned long long warnings = static_cast<unsigned long long>(s->warnings) + c->warnings;
   std::printf(
       "%s: %llu versions, %llu confirmations, %llu audit entries, %llu checkpoints; %llu "
       "damaged, %llu warnings\n",
       ok ? "OK" : "FAILED", static_cast<unsigned long long>(s->versions),
       static_cast<unsigned long long>(c->checked),
       static_cast<unsigned long long>(s->audit.entries),
-      static_cast<unsigned long long>(s->audit.checkpoints),
-      static_cast<unsigned long long>(s->damage + c->damage),
-      static_cast<unsigned long long>(s->warnings + c->warnings));
+      static_cast<unsigned long long>(s->audit.checkpoints), damaged, warnings);
   return Finish(**archive, ok ? 0 : 1);
 }
 

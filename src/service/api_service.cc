@@ -1442,6 +1442,7 @@ Result<EvidenceRenewal> ApiService::RenewEvidence(
 
   // One hash tree, one token for the whole batch.
   std::vector<std::vector<Sha256Digest>> groups;
+  groups.reserve(due.size());
   for (const Item& i : due) groups.push_back(i.group);
   HK_ASSIGN_OR_RETURN(HashTreeBatch batch, BuildHashTree(groups));
   HK_ASSIGN_OR_RETURN(Bytes token, signatures_->TimestampDigest(batch.root, now));

@@ -136,12 +136,13 @@ Status ReadStrings(const toml::table& t, std::string_view where, std::string_vie
 }
 
 Status ParseSignature(const toml::table& t, const std::string& path, SignatureConfig& c) {
-  HK_RETURN_IF_ERROR(CheckKnownKeys(
-      t, "signature.",
-      {"tsa_urls", "development_tsa", "trust_anchor_files", "trust_anchor_sha256",
-       "tsa_trust_anchor_files", "crl_files", "require_revocation", "accredited_tsa_sha256",
-       "accredited_tsa_types", "qualifications", "signing_keys_dir"},
-      path));
+  HK_RETURN_IF_ERROR(
+      CheckKnownKeys(t, "signature.",
+                     {"tsa_urls", "development_tsa", "trust_anchor_files", "trust_anchor_sha256",
+                      "tsa_trust_anchor_files", "crl_files", "require_revocation",
+                      "accredited_tsa_sha256", "accredited_tsa_types", "qualifications",
+                      "signing_keys_dir", "pkcs11_module", "pkcs11_token_label"},
+                     path));
   const char* w = "signature.";
   HK_RETURN_IF_ERROR(ReadStrings(t, w, "tsa_urls", path, c.tsa_urls));
   for (const std::string& url : c.tsa_urls) {
@@ -164,6 +165,13 @@ Status ParseSignature(const toml::table& t, const std::string& path, SignatureCo
                                 "signature.accredited_tsa_sha256");
   }
   if (auto v = t["signing_keys_dir"].value<std::string>()) c.signing_keys_dir = *v;
+  if (auto v = t["pkcs11_module"].value<std::string>()) c.pkcs11_module = *v;
+  if (auto v = t["pkcs11_token_label"].value<std::string>()) c.pkcs11_token_label = *v;
+  if (c.pkcs11_module.empty() != c.pkcs11_token_label.empty()) {
+    return InvalidArgumentError(path +
+                                ": signature.pkcs11_module and signature.pkcs11_token_label go "
+                                "together");
+  }
   if (const toml::node* n = t.get("qualifications")) {
     const toml::table* q = n->as_table();
     if (q == nullptr) {
@@ -298,6 +306,14 @@ std::string RenderSignature(const SignatureConfig& s) {
       "# Users' encrypted signing keys for server-side signing (<user id>.p12).\n"
       "signing_keys_dir = " +
       TomlString(s.signing_keys_dir) +
+      "\n"
+      "# Server-side keys in a PKCS#11 token (HSM): its library and token label; a user's key\n"
+      "# is labelled with the user id, its certificate is <signing_keys_dir>/<user id>.crt.\n"
+      "pkcs11_module = " +
+      TomlString(s.pkcs11_module) +
+      "\n"
+      "pkcs11_token_label = " +
+      TomlString(s.pkcs11_token_label) +
       "\n"
       "\n"
       "# Per document type, the qualifications (hcRole) a confirmer must have one of.\n"

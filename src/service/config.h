@@ -68,8 +68,13 @@ struct SignatureConfig {
   // (e.g. prescription = ["Medical Doctor", "Dentist"]). [signature.qualifications] table.
   std::map<std::string, std::vector<std::string>> qualifications = {
       {"prescription", {"Medical Doctor", "Dentist"}}};
-  // Directory of users' encrypted signing keys for server-side signing (<user id>.p12).
+  // Directory of users' encrypted signing keys for server-side signing (<user id>.p12), and of
+  // the certificates of keys held in a PKCS#11 token (<user id>.crt, PEM, CA chain after it).
   std::string signing_keys_dir = "keys/signing";
+  // Server-side signing in a PKCS#11 token (an HSM): its library and token label. A user's
+  // key is the private key labelled with the user id; the PIN is asked per confirmation.
+  std::string pkcs11_module;
+  std::string pkcs11_token_label;
 };
 
 struct Config {

@@ -77,13 +77,13 @@ ConfirmationStore::ConfirmationStore(ByteView mac_key) : mac_(mac_key) {}
 
 Sha256Digest ConfirmationStore::Mac(const Confirmation& c) const {
   Bytes in;
+  const std::string version = std::to_string(c.version);
   for (std::string_view f :
        {std::string_view("confirmation v1"), std::string_view(c.record_id),
-        std::string_view(std::to_string(c.version)), std::string_view(c.confirmer),
-        std::string_view(c.confirmed_at), std::string_view(c.method), AsChars(c.signature),
-        std::string_view(c.signer_sha256), std::string_view(c.signer_subject),
-        std::string_view(c.level), std::string_view(c.timestamp_time),
-        std::string_view(c.tsa_subject)}) {
+        std::string_view(version), std::string_view(c.confirmer), std::string_view(c.confirmed_at),
+        std::string_view(c.method), AsChars(c.signature), std::string_view(c.signer_sha256),
+        std::string_view(c.signer_subject), std::string_view(c.level),
+        std::string_view(c.timestamp_time), std::string_view(c.tsa_subject)}) {
     Add(in, f);
   }
   return mac_.Mac(in);

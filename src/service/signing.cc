@@ -5,6 +5,7 @@
 #include "base/mutex.h"
 #include "signature/dev_pki.h"
 #include "signature/keys.h"
+#include "signature/pkcs11.h"
 #include "signature/tsa.h"
 #include "store/atomic_write.h"
 #include "store/key_file.h"
@@ -182,23 +183,48 @@ SignatureVerifyOptions SignatureService::OptionsFor(const std::string& record_ty
 Result<Bytes> SignatureService::SignWithUserKey(const std::string& user_id,
                                                 std::string_view passphrase, ByteView content,
                                                 TimePoint now) {
-  const std::string path =
-      JoinPath(Resolve(impl_->data_dir, impl_->config.signing_keys_dir), user_id + ".p12");
-  if (!impl_->env->fs.Stat(path).has_value()) {
-    return NotFoundError("there is no server-side signing key for user " + user_id);
+  const SignatureConfig& c = impl_->config;
+  const std::string dir = Resolve(impl_->data_dir, c.signing_keys_dir);
+  const std::string p12_path = JoinPath(dir, user_id + ".p12");
+  FileSystem& fs = impl_->env->fs;
+  if (fs.Stat(p12_path).has_value()) {
+    HK_RETURN_IF_ERROR(CheckPrivateFile(fs, p12_path));
+    HK_ASSIGN_OR_RETURN(Bytes p12, fs.ReadFile(p12_path));
+    HK_ASSIGN_OR_RETURN(SigningIdentity id, ReadPkcs12(p12, passphrase));
+    CadesSignOptions o;
+    o.signer_cert_pem = id.cert_pem;
+    o.signer_key_pem = std::string(AsChars(id.key_pem.view()));
+    o.chain_pem = id.chain_pem;
+    o.signing_time = now;
+    Result<Bytes> sig = SignCades(content, o);
+    SecureZero(std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(o.signer_key_pem.data()),
+                                       o.signer_key_pem.size()));
+    return sig;
   }
-  HK_RETURN_IF_ERROR(CheckPrivateFile(impl_->env->fs, path));
-  HK_ASSIGN_OR_RETURN(Bytes p12, impl_->env->fs.ReadFile(path));
-  HK_ASSIGN_OR_RETURN(SigningIdentity id, ReadPkcs12(p12, passphrase));
-  CadesSignOptions o;
-  o.signer_cert_pem = id.cert_pem;
-  o.signer_key_pem = std::string(AsChars(id.key_pem.view()));
-  o.chain_pem = id.chain_pem;
-  o.signing_time = now;
-  Result<Bytes> sig = SignCades(content, o);
-  SecureZero(std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(o.signer_key_pem.data()),
-                                     o.signer_key_pem.size()));
-  return sig;
+  if (!c.pkcs11_module.empty()) {
+    // The key stays in the token; its certificate (and CA chain) is kept beside.
+    const std::string cert_path = JoinPath(dir, user_id + ".crt");
+    Result<Bytes> cert = fs.ReadFile(cert_path);
+    if (!cert) {
+      return NotFoundError("there is no certificate for user " + user_id + "'s token key (" +
+                           cert_path + ")");
+    }
+    // The first PEM block is the user's certificate, any after it the CA chain.
+    const std::string pem(AsChars(*cert));
+    constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
+    std::vector<std::string> blocks;
+    for (std::size_t at = pem.find(kBegin); at != std::string::npos;) {
+      const std::size_t next = pem.find(kBegin, at + kBegin.size());
+      blocks.push_back(pem.substr(at, next == std::string::npos ? std::string::npos : next - at));
+      at = next;
+    }
+    if (blocks.empty()) return InvalidArgumentError(cert_path + " holds no PEM certificate");
+    const std::string signer = blocks.front();
+    blocks.erase(blocks.begin());
+    return SignCadesPkcs11(content, Pkcs11KeyRef{c.pkcs11_module, c.pkcs11_token_label, user_id},
+                           passphrase, signer, blocks, now);
+  }
+  return NotFoundError("there is no server-side signing key for user " + user_id);
 }
 
 TimestampVerifyOptions SignatureService::TsaOptions(TimePoint now) const {

@@ -7,6 +7,7 @@
 
 #include "base/encoding.h"
 #include "crypto/crypto.h"
+#include "signature/internal/cades_sign.h"
 #include "signature/internal/cms.h"
 #include "signature/internal/ossl.h"
 
@@ -136,27 +137,35 @@ Result<Bytes> SignCades(ByteView content, const CadesSignOptions& options) {
   }
   HK_ASSIGN_OR_RETURN(Ptr<X509> cert, ParseCertificate(ToBytes(options.signer_cert_pem)));
   HK_ASSIGN_OR_RETURN(Ptr<EVP_PKEY> key, ParsePrivateKey(ToBytes(options.signer_key_pem)));
-  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+  return signature_internal::SignCadesWithKey(content, cert.get(), key.get(), options.chain_pem,
+                                              options.signing_time, options.detached);
+}
+
+Result<Bytes> signature_internal::SignCadesWithKey(ByteView content, X509* cert, EVP_PKEY* key,
+                                                   const std::vector<std::string>& chain_pem,
+                                                   TimePoint signing_time, bool detached) {
+  if (signing_time == TimePoint{}) {
+    return InvalidArgumentError("a signature needs its signing time");
+  }
+  if (X509_check_private_key(cert, key) != 1) {
     ERR_clear_error();
     return InvalidArgumentError("the signing key does not belong to the signer's certificate");
   }
   Ptr<STACK_OF(X509)> chain(sk_X509_new_null());
-  for (const std::string& pem : options.chain_pem) {
+  for (const std::string& pem : chain_pem) {
     HK_ASSIGN_OR_RETURN(auto certs, ParseCertificates(ToBytes(pem)));
-    for (auto& c : certs) {
-      if (sk_X509_push(chain.get(), c.get()) > 0) c.release();
-    }
+    HK_RETURN_IF_ERROR(signature_internal::PushCertificates(chain.get(), certs));
   }
-  const unsigned flags = CMS_PARTIAL | CMS_BINARY | CMS_NOSMIMECAP | CMS_CADES |
-                         (options.detached ? CMS_DETACHED : 0U);
+  const unsigned flags =
+      CMS_PARTIAL | CMS_BINARY | CMS_NOSMIMECAP | CMS_CADES | (detached ? CMS_DETACHED : 0U);
   Ptr<CMS_ContentInfo> cms(CMS_sign(nullptr, nullptr, chain.get(), nullptr, flags));
   if (!cms)
     return InternalError("cannot start a CMS signature: " + signature_internal::OpensslErrors());
-  CMS_SignerInfo* si = CMS_add1_signer(cms.get(), cert.get(), key.get(), EVP_sha256(), flags);
+  CMS_SignerInfo* si = CMS_add1_signer(cms.get(), cert, key, EVP_sha256(), flags);
   if (si == nullptr) {
     return InternalError("cannot add the signer: " + signature_internal::OpensslErrors());
   }
-  Ptr<ASN1_TIME> when = signature_internal::ToAsn1Time(options.signing_time);
+  Ptr<ASN1_TIME> when = signature_internal::ToAsn1Time(signing_time);
   if (!when ||
       CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, when->type, when.get(), -1) != 1) {
     return InternalError("cannot add the signing time");

@@ -113,9 +113,7 @@ Result<PathValidation> ValidateCertificatePath(ByteView leaf_in,
   ERR_clear_error();
   for (const Bytes& in : options.intermediates) {
     HK_ASSIGN_OR_RETURN(auto certs, ParseCertificates(in));
-    for (auto& cert : certs) {
-      if (sk_X509_push(untrusted.get(), cert.get()) > 0) cert.release();
-    }
+    HK_RETURN_IF_ERROR(signature_internal::PushCertificates(untrusted.get(), certs));
   }
   std::vector<Ptr<X509_CRL>> crls;
   for (const Bytes& in : options.crls) {

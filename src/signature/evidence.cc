@@ -44,8 +44,10 @@ Bytes Sha256AlgorithmContent() {
 
 Bytes EncodeTree(const ReducedHashtree& tree) {
   std::vector<Bytes> lists;
+  lists.reserve(tree.size());
   for (const auto& list : tree) {
     std::vector<Bytes> hashes;
+    hashes.reserve(list.size());
     for (const Sha256Digest& d : list) hashes.push_back(Tlv(0x04, d));
     lists.push_back(Tlv(0x30, Concat(hashes)));
   }
@@ -63,6 +65,7 @@ Bytes EncodeArchiveTimestamp(const ReducedHashtree& tree, ByteView token) {
 
 Bytes EncodeRecord(const std::vector<std::vector<Bytes>>& chains) {
   std::vector<Bytes> encoded_chains;
+  encoded_chains.reserve(chains.size());
   for (const auto& chain : chains) encoded_chains.push_back(Tlv(0x30, Concat(chain)));
   const Bytes version = Tlv(0x02, Bytes{0x01});
   const Bytes algorithms = Tlv(0x30, Tlv(0x30, Sha256AlgorithmContent()));
@@ -312,6 +315,7 @@ Result<Bytes> RenewEvidenceRecord(ByteView evidence_record, const ReducedHashtre
   std::vector<std::vector<Bytes>> chains;
   for (const auto& chain : r.chains) {
     std::vector<Bytes> encoded;
+    encoded.reserve(chain.size());
     for (const ParsedAts& a : chain) encoded.push_back(a.whole);
     chains.push_back(std::move(encoded));
   }

@@ -74,9 +74,7 @@ Result<Bytes> MakePkcs12(const std::string& cert_pem, std::string_view key_pem,
   Ptr<STACK_OF(X509)> chain(sk_X509_new_null());
   for (const std::string& pem : chain_pem) {
     HK_ASSIGN_OR_RETURN(auto certs, signature_internal::ParseCertificates(ToBytes(pem)));
-    for (auto& c : certs) {
-      if (sk_X509_push(chain.get(), c.get()) > 0) c.release();
-    }
+    HK_RETURN_IF_ERROR(signature_internal::PushCertificates(chain.get(), certs));
   }
   const std::string pass(passphrase);
   std::unique_ptr<PKCS12, P12Free> p12(PKCS12_create_ex(

@@ -95,6 +95,15 @@ Result<Ptr<EVP_PKEY>> ParsePrivateKey(ByteView in) {
   return key;
 }
 
+Status PushCertificates(STACK_OF(X509) * stack, std::vector<Ptr<X509>>& certs) {
+  for (auto& c : certs) {
+    if (sk_X509_push(stack, c.get()) <= 0) return InternalError("out of memory");
+    (void)c.release();  // The stack owns it now.
+  }
+  certs.clear();
+  return OkStatus();
+}
+
 std::string CertificatePem(X509* cert) {
   Ptr<BIO> bio(BIO_new(BIO_s_mem()));
   if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) return {};

@@ -57,6 +57,9 @@ Result<std::vector<Ptr<X509>>> ParseCertificates(ByteView pem_or_der);
 Result<std::vector<Ptr<X509_CRL>>> ParseCrls(ByteView pem_or_der);
 Result<Ptr<EVP_PKEY>> ParsePrivateKey(ByteView pem_or_der);
 
+// Moves `certs` onto `stack` (which then owns them). kInternal if the stack cannot grow.
+Status PushCertificates(STACK_OF(X509) * stack, std::vector<Ptr<X509>>& certs);
+
 std::string CertificatePem(X509* cert);
 Bytes CertificateDer(X509* cert);
 // Lower-case hex SHA-256 of the DER certificate.
