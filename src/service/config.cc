@@ -147,8 +147,11 @@ Status ParseSignature(const toml::table& t, const std::string& path, SignatureCo
   HK_RETURN_IF_ERROR(ReadStrings(t, w, "tsa_urls", path, c.tsa_urls));
   for (const std::string& url : c.tsa_urls) {
     if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
-      return InvalidArgumentError(path + ": signature.tsa_urls: '" + url +
-                                  "' is not an http:// or https:// URL");
+      std::string message = path;
+      message += ": signature.tsa_urls: '";
+      message += url;
+      message += "' is not an http:// or https:// URL";
+      return InvalidArgumentError(std::move(message));
     }
   }
   HK_RETURN_IF_ERROR(ReadBool(t, "signature", "development_tsa", path, c.development_tsa));
