@@ -4,10 +4,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+
 #include "base/encoding.h"
 #include "signature/dev_pki.h"
 #include "signature/hpki.h"
 #include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
 
 namespace hokan {
 namespace {
@@ -203,6 +207,26 @@ TEST_F(PkiTest, ACrlSignedByAnotherKeyIsIgnored) {
   PathValidation v = Validate(pki_->revoked.cert_pem, o);
   EXPECT_FALSE(v.valid);
   EXPECT_EQ(v.chain[0].revocation, RevocationState::kUnknown);
+}
+
+// Roots often say notAfter 9999-12-31: beyond what TimePoint holds, handled without overflow
+// (found by timestamp_fuzz as a genTime in the year 2426).
+TEST_F(PkiTest, FarFutureValidityDoesNotOverflow) {
+  testing::TempDir dir;
+  const std::string cmd = "cd '" + dir.path() +
+                          "' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+                          "-nodes -days 2900000 -subj /CN=far-root -keyout k.pem -out c.pem "
+                          ">/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::ifstream in(dir.path() + "/c.pem");
+  const std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  PathValidationOptions o;
+  o.trust_anchors = {ToBytes(pem)};
+  o.at = now_;
+  PathValidation v = Validate(pem, o);
+  EXPECT_TRUE(v.valid) << v.reason;
+  ASSERT_FALSE(v.chain.empty());
+  EXPECT_GT(v.chain[0].certificate.not_after, std::string("2200"));
 }
 
 TEST_F(PkiTest, GarbageInputsAreInvalidArgument) {

@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <ctime>
@@ -148,7 +149,11 @@ Result<TimePoint> FromAsn1Time(const ASN1_TIME* t) {
     return InvalidArgumentError("a time field is malformed");
   }
   const time_t secs = timegm(&tm);
-  return std::chrono::system_clock::from_time_t(secs);
+  // TimePoint counts nanoseconds in 64 bits (years 1678-2262), but a certificate or token may
+  // say anything (9999-12-31 is common for "no expiry"): such times are clamped to about
+  // 2255 / 1685, which keeps every comparison with a real date right, instead of overflowing.
+  constexpr time_t kLimit = 9'000'000'000;
+  return std::chrono::system_clock::from_time_t(std::clamp<time_t>(secs, -kLimit, kLimit));
 }
 
 Ptr<ASN1_TIME> ToAsn1Time(TimePoint t) {
