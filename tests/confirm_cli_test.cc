@@ -141,6 +141,17 @@ class ConfirmCliTest : public ::testing::Test {
   void Write(const std::string& name, const std::string& data) {
     std::ofstream(Path(name), std::ios::binary) << data;
   }
+  // note.p7s: the doctor's detached CAdES signature over note.txt.
+  void WriteDoctorSignature() {
+    CadesSignOptions o;
+    o.signer_cert_pem = pki_.doctor.cert_pem;
+    o.signer_key_pem = pki_.doctor.key_pem;
+    o.chain_pem = {pki_.signing_ca.cert_pem};
+    o.signing_time = std::chrono::system_clock::now();
+    auto sig = SignCades(AsBytes(kNote), o);
+    ASSERT_TRUE(sig.has_value()) << sig.error().ToString();
+    Write("note.p7s", ToString(*sig));
+  }
   std::string Put() {
     ProcessResult r = RunHokan({"record", "put", "--dir", dir_, "--patient", "P0001", "--type",
                                 "discharge-summary", "--file", Path("note.txt")});
@@ -159,14 +170,7 @@ class ConfirmCliTest : public ::testing::Test {
 
 TEST_F(ConfirmCliTest, G612_ConfirmWithAClientSignatureThenVerifyTheStore) {
   const std::string record = Put();
-  CadesSignOptions o;
-  o.signer_cert_pem = pki_.doctor.cert_pem;
-  o.signer_key_pem = pki_.doctor.key_pem;
-  o.chain_pem = {pki_.signing_ca.cert_pem};
-  o.signing_time = std::chrono::system_clock::now();
-  auto sig = SignCades(AsBytes(kNote), o);
-  ASSERT_TRUE(sig.has_value());
-  Write("note.p7s", ToString(*sig));
+  WriteDoctorSignature();
 
   // Not bound yet: refused, nothing stored.
   ProcessResult r = RunHokan({"record", "confirm", "--dir", dir_, "--record", record, "--user",
@@ -247,12 +251,7 @@ TEST_F(ConfirmCliTest, G612_TimestampsFromATsaOverHttpWithFailover) {
   std::ofstream(config_path, std::ios::trunc) << config;
 
   const std::string record = Put();
-  CadesSignOptions o;
-  o.signer_cert_pem = pki_.doctor.cert_pem;
-  o.signer_key_pem = pki_.doctor.key_pem;
-  o.chain_pem = {pki_.signing_ca.cert_pem};
-  o.signing_time = std::chrono::system_clock::now();
-  Write("note.p7s", ToString(*SignCades(AsBytes(kNote), o)));
+  WriteDoctorSignature();
   ASSERT_EQ(RunHokan({"user", "signing-cert", "--dir", dir_, "--user", "dr-a", "--cert",
                       Path("doctor.pem")})
                 .exit_code,
@@ -271,12 +270,7 @@ TEST_F(ConfirmCliTest, G612_TimestampsFromATsaOverHttpWithFailover) {
 
 TEST_F(ConfirmCliTest, ChangedEvidenceIsDamage) {
   const std::string record = Put();
-  CadesSignOptions o;
-  o.signer_cert_pem = pki_.doctor.cert_pem;
-  o.signer_key_pem = pki_.doctor.key_pem;
-  o.chain_pem = {pki_.signing_ca.cert_pem};
-  o.signing_time = std::chrono::system_clock::now();
-  Write("note.p7s", ToString(*SignCades(AsBytes(kNote), o)));
+  WriteDoctorSignature();
   ASSERT_EQ(RunHokan({"user", "signing-cert", "--dir", dir_, "--user", "dr-a", "--cert",
                       Path("doctor.pem")})
                 .exit_code,

@@ -63,6 +63,21 @@ TimestampVerifyOptions TsaOptions(const Trust& t, TimePoint now) {
   return o;
 }
 
+// The signer's trust and the request's checks, for CAdES and XAdES options alike.
+template <class Options>
+Options SignerOptions(const Trust& t, const FileVerifyRequest& r, TimePoint now) {
+  Options o;
+  o.trust_anchors = t.anchors;
+  o.intermediates = t.untrusted;
+  o.crls = t.crls;
+  o.at = r.at;
+  o.now = now;
+  o.timestamp = TsaOptions(t, now);
+  o.require_timestamp = r.require_timestamp;
+  o.required_qualifications = r.required_qualifications;
+  return o;
+}
+
 }  // namespace
 
 Result<VerificationOutcome> VerifySignatureFile(Env& env, const FileVerifyRequest& request) {
@@ -72,15 +87,7 @@ Result<VerificationOutcome> VerifySignatureFile(Env& env, const FileVerifyReques
     HK_ASSIGN_OR_RETURN(content, ReadInput(env, request.content_path, "content"));
   }
   HK_ASSIGN_OR_RETURN(Trust trust, ReadTrust(env, request));
-  SignatureVerifyOptions o;
-  o.trust_anchors = trust.anchors;
-  o.intermediates = trust.untrusted;
-  o.crls = trust.crls;
-  o.at = request.at;
-  o.now = env.clock.Now();
-  o.timestamp = TsaOptions(trust, o.now);
-  o.require_timestamp = request.require_timestamp;
-  o.required_qualifications = request.required_qualifications;
+  const auto o = SignerOptions<SignatureVerifyOptions>(trust, request, env.clock.Now());
   std::optional<ByteView> content_view;
   if (content.has_value()) content_view = ByteView(*content);
   auto report = VerifyCades(signature, content_view, o);
@@ -101,16 +108,7 @@ Result<VerificationOutcome> VerifyTimestampFile(Env& env, const FileVerifyReques
 Result<VerificationOutcome> VerifyXadesFile(Env& env, const FileVerifyRequest& request) {
   HK_ASSIGN_OR_RETURN(Bytes xml, ReadInput(env, request.input_path, "XML"));
   HK_ASSIGN_OR_RETURN(Trust trust, ReadTrust(env, request));
-  XadesVerifyOptions o;
-  o.trust_anchors = trust.anchors;
-  o.intermediates = trust.untrusted;
-  o.crls = trust.crls;
-  o.at = request.at;
-  o.now = env.clock.Now();
-  o.timestamp = TsaOptions(trust, o.now);
-  o.require_timestamp = request.require_timestamp;
-  o.required_qualifications = request.required_qualifications;
-  auto v = VerifyXades(xml, o);
+  auto v = VerifyXades(xml, SignerOptions<XadesVerifyOptions>(trust, request, env.clock.Now()));
   if (!v.has_value()) return InFile(v.error(), request.input_path);
   return VerificationOutcome{v->valid, XadesVerificationJson(*v)};
 }
