@@ -319,6 +319,17 @@ class FastRandom {
     }
     for (; i < buf.size(); ++i) buf[i] = static_cast<std::uint8_t>(Next());
   }
+  // Random printable text in lines of 64 (what a clinical note looks like to the sanitiser:
+  // every put is sanitised, and random binary is refused as an unknown type).
+  void FillText(std::vector<std::uint8_t>& buf) {
+    static constexpr char kAlphabet[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;()";
+    for (std::size_t i = 0; i < buf.size(); ++i) {
+      buf[i] = (i % 65 == 64)
+                   ? std::uint8_t{'\n'}
+                   : static_cast<std::uint8_t>(kAlphabet[Next() % (sizeof kAlphabet - 1)]);
+    }
+  }
 
  private:
   std::uint64_t s_;

@@ -146,7 +146,7 @@ IngestResult Ingest(Env& env, const std::string& store_dir, int threads, bool sy
         FastRandom rng(1000 + static_cast<std::uint64_t>(t));
         Bytes content(1000);
         for (int i = 0; i < 1500; ++i) {
-          rng.Fill(content);
+          rng.FillText(content);
           PutRequest req{
               .patient_id = PatientId(rng), .record_type = "warm-up", .content = content};
           Take(warm->PutRecord(kActor, req), "warm-up put");
@@ -183,7 +183,7 @@ IngestResult Ingest(Env& env, const std::string& store_dir, int threads, bool sy
         } else if (SecondsSince(start) >= seconds) {
           break;
         }
-        rng.Fill(content);
+        rng.FillText(content);
         PutRequest req{
             .patient_id = PatientId(rng), .record_type = "clinical-note", .content = content};
         const auto t0 = Clock::now();

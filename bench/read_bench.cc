@@ -156,7 +156,7 @@ int Main(int argc, char** argv) {
         FastRandom rng(static_cast<std::uint64_t>(t) + 11);
         Bytes content(size);
         for (std::uint64_t i = static_cast<std::uint64_t>(t); i < versions; i += 2) {
-          rng.Fill(content);
+          rng.FillText(content);
           PutRequest req{.patient_id = "patient-" + std::to_string(i % 1000),
                          .record_type = "clinical-note",
                          .content = content};

@@ -97,7 +97,7 @@ TimePoint WallNow() { return std::chrono::system_clock::now(); }
 
 std::vector<std::uint8_t> RandomContent(FastRandom& rng, std::size_t size) {
   std::vector<std::uint8_t> v(size);
-  rng.Fill(v);
+  rng.FillText(v);
   return v;
 }
 

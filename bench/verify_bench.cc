@@ -221,7 +221,7 @@ int BuildStore(const Flags& flags) {
       FastRandom rng(static_cast<std::uint64_t>(t) + 99);
       Bytes content(size);
       while (next.fetch_add(1) < versions) {
-        rng.Fill(content);
+        rng.FillText(content);
         PutRequest req{.patient_id = "patient-" + std::to_string(rng.Next() % 10000),
                        .record_type = "vital-signs",
                        .content = content};

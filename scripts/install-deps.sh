@@ -9,6 +9,8 @@ PACKAGES=(
   libssl-dev openssl libsodium-dev libsqlite3-dev sqlite3 nlohmann-json3-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libboost-dev
   libxmlsec1-dev xmlsec1 softhsm2 libp11-kit-dev
+  libmagic-dev libqpdf-dev qpdf libzip-dev unzip libgsf-1-dev libpng-dev libjpeg-dev libtiff-dev
+  libclamav-dev libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui
 )
 
 as_root() {

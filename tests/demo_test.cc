@@ -31,8 +31,11 @@ TEST(DemoTest, DemoStoreVerifiesAndKeepsBothVersions) {
 
   const ProcessResult verify = RunHokan({"verify", "--dir", dir});
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
-  // Four text samples, a PDF, a FHIR JSON lab result, and the amendment.
-  EXPECT_THAT(verify.out, StartsWith("OK: 7 versions"));
+  // Four text samples, a PDF, a FHIR JSON lab result, the amendment, and a lab export that the
+  // sanitiser disarmed (the disguised program it refused is not a version).
+  EXPECT_THAT(verify.out, StartsWith("OK: 8 versions"));
+  EXPECT_THAT(demo.out, HasSubstr("stored lab-export for patient P0002 disarmed"));
+  EXPECT_THAT(demo.out, HasSubstr("refused a program disguised as referral.pdf"));
 
   const ProcessResult v1 =
       RunHokan({"record", "get", "--dir", dir, "--record", record, "--version", "1", "--out", "-"});

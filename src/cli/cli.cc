@@ -31,6 +31,12 @@ constexpr Command kCommands[] = {
     {"signature", "verify a CMS/CAdES signature file (HPKI, timestamp, revocation)", RunSignature},
     {"timestamp", "verify an RFC 3161 timestamp token or response", RunTimestamp},
     {"xades", "verify an XAdES document (e.g. an e-prescription)", RunXades},
+    {"sanitize", "disarm a file: macros, scripts, embedded objects removed; programs refused",
+     RunSanitize},
+    {"quarantine", "list, show, content, request-release, approve, reject: quarantined files",
+     RunQuarantine},
+    {"maintenance", "attest, receive: files sent during remote maintenance (signed attestation)",
+     RunMaintenance},
     {"evidence", "renew: long-term evidence (RFC 4998) for confirmations, batched", RunEvidence},
     {"demo", "a store with sample users, patients and records, served on https://localhost:8443",
      RunDemo},
@@ -39,11 +45,11 @@ constexpr Command kCommands[] = {
 void PrintUsage(std::FILE* out) {
   std::fprintf(out, "usage: hokan <command> [options]\n\ncommands:\n");
   for (const Command& c : kCommands) {
-    std::fprintf(out, "  %-9s %.*s\n", std::string(c.name).c_str(),
+    std::fprintf(out, "  %-11s %.*s\n", std::string(c.name).c_str(),
                  static_cast<int>(c.summary.size()), c.summary.data());
   }
   std::fprintf(out,
-               "  %-9s %s\n\nRun `hokan <command> --help` for its options. Documentation: "
+               "  %-11s %s\n\nRun `hokan <command> --help` for its options. Documentation: "
                "README.md and docs/.\n",
                "version", "print the version");
 }

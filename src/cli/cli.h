@@ -65,6 +65,8 @@ int RunInit(Env& env, std::span<const std::string_view> args);
 int RunRecord(Env& env, std::span<const std::string_view> args);
 int RunVerify(Env& env, std::span<const std::string_view> args);
 int RunSweep(Env& env, std::span<const std::string_view> args);
+int RunQuarantine(Env& env, std::span<const std::string_view> args);
+int RunMaintenance(Env& env, std::span<const std::string_view> args);
 int RunAudit(Env& env, std::span<const std::string_view> args);
 int RunDemo(Env& env, std::span<const std::string_view> args);
 int RunServe(Env& env, std::span<const std::string_view> args);
@@ -76,6 +78,8 @@ void SecureZeroString(std::string& s);
 // Shared by serve and demo (serve.cc).
 Status RefuseRoot(bool allowed);
 int RunUser(Env& env, std::span<const std::string_view> args);
+// sanitize.cc: `hokan sanitize` (no store).
+int RunSanitize(Env& env, std::span<const std::string_view> args);
 // signature.cc: verification of files (no store).
 int RunSignature(Env& env, std::span<const std::string_view> args);
 int RunTimestamp(Env& env, std::span<const std::string_view> args);

@@ -166,7 +166,10 @@ int RunInit(Env& env, std::span<const std::string_view> args) {
 int RunRecord(Env& env, std::span<const std::string_view> args) {
   static const char* kUsage =
       "usage: hokan record put --dir D --patient P --type T --file F [--media-type M] "
-      "[--record R]\n"
+      "[--record R] [--name N]\n"
+      "         Every file is sanitised first (docs/sanitize.md); N is its original name\n"
+      "         (default: F's), compared with the content. A refused file exits 2 and stays\n"
+      "         in quarantine (hokan quarantine).\n"
       "       hokan record get --dir D --record R [--version V] --out F   (F may be - for "
       "stdout)\n"
       "       hokan record history --dir D --record R\n"
@@ -182,7 +185,8 @@ int RunRecord(Env& env, std::span<const std::string_view> args) {
   const auto rest = args.subspan(1);
 
   if (verb == "put") {
-    Result<Args> a = Args::Parse(rest, {"dir", "patient", "type", "file", "media-type", "record"});
+    Result<Args> a =
+        Args::Parse(rest, {"dir", "patient", "type", "file", "media-type", "record", "name"});
     if (!a) return Fail(a.error());
     Result<std::string> patient = a->Required("patient");
     if (!patient) return Fail(patient.error());
@@ -211,9 +215,18 @@ int RunRecord(Env& env, std::span<const std::string_view> args) {
     req.record_id = a->Get("record");
     req.media_type = a->Get("media-type", "application/octet-stream");
     req.content = *content;
-    Result<PutResult> r = (*archive)->PutRecord(Me(), req);
-    if (!r) return Fail(r.error());
-    PrintJson(VersionJson(r->version));
+    IngestOptions ingest;
+    ingest.channel = "cli";
+    const std::size_t slash = file->find_last_of('/');
+    ingest.declared_name = a->Has("name")
+                               ? a->Get("name")
+                               : (slash == std::string::npos ? *file : file->substr(slash + 1));
+    Result<PutResult> r = (*archive)->PutRecord(Me(), req, ingest);
+    if (!r) return Finish(**archive, Fail(r.error()));
+    Json j = VersionJson(r->version);
+    j["sanitize"] = std::string(SanitizeVerdictName(r->sanitize_verdict));
+    if (!r->quarantine_id.empty()) j["quarantine_id"] = r->quarantine_id;
+    PrintJson(j);
     return Finish(**archive, 0);
   }
 
@@ -432,6 +445,254 @@ int RunEvidence(Env& env, std::span<const std::string_view> args) {
              {"timestamp_time", r->timestamp_time},
              {"problems", r->problems}});
   return Finish(**archive, r->problems.empty() ? 0 : 1);
+}
+
+Json QuarantineItemJson(const QuarantineItem& q, const std::vector<QuarantineDecision>& decisions,
+                        bool with_report) {
+  Json j;
+  j["id"] = q.id;
+  j["created_at"] = q.created_at;
+  j["state"] = std::string(QuarantineStateName(QuarantineStore::StateOf(decisions)));
+  j["verdict"] = q.verdict;
+  j["reason"] = q.reason;
+  j["sender"] = q.sender;
+  j["channel"] = q.channel;
+  j["patient_id"] = q.patient_id;
+  j["record_id"] = q.record_id;
+  j["record_type"] = q.record_type;
+  j["declared_name"] = q.declared_name;
+  j["detected_type"] = q.detected_type;
+  j["sha256"] = q.sha256;
+  j["size"] = q.size;
+  j["version"] = q.version;
+  Json ds = Json::array();
+  for (const QuarantineDecision& d : decisions) {
+    Json dj;
+    dj["seq"] = d.seq;
+    dj["kind"] = d.kind;
+    dj["actor"] = d.actor;
+    dj["at"] = d.at;
+    dj["reason"] = d.reason;
+    if (d.version != 0) dj["version"] = d.version;
+    ds.push_back(std::move(dj));
+  }
+  j["decisions"] = std::move(ds);
+  if (with_report) j["report"] = Json::parse(q.report_json, nullptr, false);
+  return j;
+}
+
+// `hokan quarantine`: the originals the sanitiser changed, blocked or held, for the security
+// officer at the server's console (the API has the same, for security_officer accounts).
+int RunQuarantine(Env& env, std::span<const std::string_view> args) {
+  static const char* kUsage =
+      "usage: hokan quarantine list --dir D [--limit N]\n"
+      "       hokan quarantine show --dir D --id Q\n"
+      "       hokan quarantine content --dir D --id Q --out F   (audited; F must not exist)\n"
+      "       hokan quarantine request-release --dir D --id Q --reason TEXT\n"
+      "       hokan quarantine approve --dir D --id Q\n"
+      "       hokan quarantine reject --dir D --id Q --reason TEXT\n"
+      "  A release needs a request and an approval by two different people, neither the\n"
+      "  sender; the original then becomes a new version of its record, unsanitised.\n"
+      "  Programs and scripts are never released.\n";
+  if (std::optional<int> code = VerbUsage(args, kUsage)) return *code;
+  const std::string_view verb = args[0];
+  const auto rest = args.subspan(1);
+  if (verb == "list") {
+    Result<Args> a = Args::Parse(rest, {"dir", "limit"});
+    if (!a) return Fail(a.error());
+    Result<std::uint64_t> limit = a->Number("limit", 100);
+    if (!limit) return Fail(limit.error());
+    Result<std::unique_ptr<Archive>> archive = OpenDir(env, *a);
+    if (!archive) return Fail(archive.error());
+    Result<std::vector<QuarantineItem>> items =
+        (*archive)->ListQuarantine(std::clamp<std::uint64_t>(*limit, 1, 10000));
+    if (!items) return Fail(items.error());
+    Json all = Json::array();
+    for (const QuarantineItem& q : *items) {
+      std::vector<QuarantineDecision> decisions;
+      Result<QuarantineItem> full = (*archive)->GetQuarantined(q.id, &decisions);
+      if (!full) return Fail(full.error());
+      all.push_back(QuarantineItemJson(*full, decisions, false));
+    }
+    Json j;
+    j["items"] = std::move(all);
+    PrintJson(j);
+    return 0;
+  }
+  Result<Args> a = Args::Parse(rest, {"dir", "id", "reason", "out"});
+  if (!a) return Fail(a.error());
+  Result<std::string> id = a->Required("id");
+  if (!id) return Fail(id.error());
+  if (verb == "content") {
+    Result<std::string> out = a->Required("out");
+    if (!out) return Fail(out.error());
+    if (env.fs.Stat(*out)) {
+      return Fail(AlreadyExistsError("--out " + *out + " exists; hokan does not overwrite files"));
+    }
+  }
+  if ((verb == "request-release" || verb == "reject") && !a->Has("reason")) {
+    return Fail(InvalidArgumentError("--reason is required"));
+  }
+  Result<std::unique_ptr<Archive>> archive = OpenDir(env, *a);
+  if (!archive) return Fail(archive.error());
+  Archive& ar = **archive;
+  if (verb == "show") {
+    std::vector<QuarantineDecision> decisions;
+    Result<QuarantineItem> q = ar.GetQuarantined(*id, &decisions);
+    if (!q) return Fail(q.error());
+    PrintJson(QuarantineItemJson(*q, decisions, true));
+    return 0;
+  }
+  if (verb == "content") {
+    Result<Bytes> original = ar.ReadQuarantined(Me(), *id);
+    if (!original) return Finish(ar, Fail(original.error()));
+    Result<std::unique_ptr<WritableFile>> f = env.fs.NewWritableFile(a->Get("out"));
+    if (!f) return Finish(ar, Fail(f.error().WithContext("--out")));
+    Status st = (*f)->Append(*original);
+    if (st.ok()) st = (*f)->Sync();
+    if (st.ok()) st = (*f)->Close();
+    if (!st.ok()) return Finish(ar, Fail(st.WithContext("--out")));
+    return Finish(ar, 0);
+  }
+  if (verb == "request-release") {
+    Status st = ar.RequestRelease(Me(), *id, a->Get("reason"));
+    if (!st.ok()) return Finish(ar, Fail(st));
+    std::printf("release of %s requested; another person approves it\n", id->c_str());
+    return Finish(ar, 0);
+  }
+  if (verb == "reject") {
+    Status st = ar.RejectRelease(Me(), *id, a->Get("reason"));
+    if (!st.ok()) return Finish(ar, Fail(st));
+    std::printf("release of %s rejected\n", id->c_str());
+    return Finish(ar, 0);
+  }
+  if (verb == "approve") {
+    Result<PutResult> r = ar.ApproveRelease(Me(), *id);
+    if (!r) return Finish(ar, Fail(r.error()));
+    PrintJson(VersionJson(r->version));
+    return Finish(ar, 0);
+  }
+  return Fail(InvalidArgumentError("unknown verb '" + std::string(verb) + "'\n" + kUsage));
+}
+
+// `hokan maintenance`: files sent during remote maintenance carry the sender's signed
+// sanitisation attestation (G-6.8-C9). `attest` is the sender's side (no store); `receive`
+// is the facility's, for files brought on media (the API has POST /api/v1/maintenance/transfers).
+int RunMaintenance(Env& env, std::span<const std::string_view> args) {
+  static const char* kUsage =
+      "usage: hokan maintenance attest --vendor V --ticket T --cert C.pem --key K.pem\n"
+      "                                [--chain CA.pem]... --file F [--file F]...\n"
+      "                                --manifest-out M.json --signature-out S.p7s\n"
+      "         The sender's side: every F must come out of hokan's sanitiser clean (run\n"
+      "         `hokan sanitize` first and attest its outputs); writes the manifest of\n"
+      "         names and SHA-256 and its detached CMS signature with the vendor's key.\n"
+      "       hokan maintenance receive --dir D --manifest M.json --signature S.p7s\n"
+      "                                 --file F [--file F]...\n"
+      "         The facility's side: checks the attestation against [maintenance], the files\n"
+      "         against the manifest, and every file with hokan's own sanitiser; accepted\n"
+      "         files are kept for the security officer (hokan quarantine).\n";
+  if (std::optional<int> code = VerbUsage(args, kUsage)) return *code;
+  const std::string_view verb = args[0];
+  const auto rest = args.subspan(1);
+  auto read_files = [&](const Args& a) -> Result<std::vector<MaintenanceFile>> {
+    std::vector<MaintenanceFile> files;
+    if (a.All("file").empty()) return InvalidArgumentError("--file is required");
+    for (const std::string& path : a.All("file")) {
+      Result<Bytes> content = env.fs.ReadFile(path);
+      if (!content) return content.error().WithContext("--file " + path);
+      const std::size_t slash = path.find_last_of('/');
+      files.push_back(
+          {slash == std::string::npos ? path : path.substr(slash + 1), std::move(*content)});
+    }
+    return files;
+  };
+  if (verb == "attest") {
+    Result<Args> a =
+        Args::Parse(rest, {"vendor", "ticket", "cert", "key", "manifest-out", "signature-out"}, {},
+                    {}, {"chain", "file"});
+    if (!a) return Fail(a.error());
+    AttestOptions o;
+    for (auto [flag, out] : {std::pair{"vendor", &o.vendor}, std::pair{"ticket", &o.ticket}}) {
+      Result<std::string> v = a->Required(flag);
+      if (!v) return Fail(v.error());
+      *out = *v;
+    }
+    for (const char* flag : {"cert", "key", "manifest-out", "signature-out"}) {
+      if (!a->Has(flag))
+        return Fail(InvalidArgumentError(std::string("--") + flag + " is required"));
+    }
+    Result<Bytes> cert = env.fs.ReadFile(a->Get("cert"));
+    if (!cert) return Fail(cert.error().WithContext("--cert"));
+    Result<Bytes> key = env.fs.ReadFile(a->Get("key"));
+    if (!key) return Fail(key.error().WithContext("--key"));
+    o.cert_pem = ToString(*cert);
+    o.key_pem = ToString(*key);
+    SecureZero(*key);
+    for (const std::string& path : a->All("chain")) {
+      Result<Bytes> pem = env.fs.ReadFile(path);
+      if (!pem) return Fail(pem.error().WithContext("--chain"));
+      o.chain_pem.push_back(ToString(*pem));
+    }
+    o.now = env.clock.Now();
+    Result<std::vector<MaintenanceFile>> files = read_files(*a);
+    if (!files) return Fail(files.error());
+    Result<MaintenanceAttestation> att = AttestMaintenanceFiles(*files, o);
+    SecureZeroString(o.key_pem);
+    if (!att) return Fail(att.error());
+    for (auto [flag, bytes] :
+         {std::pair{"manifest-out", &att->manifest}, std::pair{"signature-out", &att->signature}}) {
+      if (env.fs.Stat(a->Get(flag))) {
+        return Fail(AlreadyExistsError("--" + std::string(flag) + " " + a->Get(flag) +
+                                       " exists; hokan does not overwrite files"));
+      }
+      Result<std::unique_ptr<WritableFile>> f = env.fs.NewWritableFile(a->Get(flag));
+      if (!f) return Fail(f.error().WithContext(std::string("--") + flag));
+      Status st = (*f)->Append(*bytes);
+      if (st.ok()) st = (*f)->Sync();
+      if (st.ok()) st = (*f)->Close();
+      if (!st.ok()) return Fail(st.WithContext(std::string("--") + flag));
+    }
+    std::printf("attested %zu files for %s\n", files->size(), o.ticket.c_str());
+    return 0;
+  }
+  if (verb == "receive") {
+    Result<Args> a = Args::Parse(rest, {"dir", "manifest", "signature"}, {}, {}, {"file"});
+    if (!a) return Fail(a.error());
+    MaintenanceTransferRequest request;
+    for (auto [flag, out] :
+         {std::pair{"manifest", &request.manifest}, std::pair{"signature", &request.signature}}) {
+      Result<std::string> path = a->Required(flag);
+      if (!path) return Fail(path.error());
+      Result<Bytes> bytes = env.fs.ReadFile(*path);
+      if (!bytes) return Fail(bytes.error().WithContext(std::string("--") + flag));
+      *out = std::move(*bytes);
+    }
+    Result<std::vector<MaintenanceFile>> files = read_files(*a);
+    if (!files) return Fail(files.error());
+    request.files = std::move(*files);
+    Result<std::unique_ptr<Archive>> archive = OpenDir(env, *a);
+    if (!archive) return Fail(archive.error());
+    Result<MaintenanceReceipt> r = ReceiveMaintenanceTransfer(**archive, Me(), request);
+    if (!r) return Finish(**archive, Fail(r.error()));
+    Json j;
+    j["transfer_id"] = r->transfer_id;
+    j["vendor"] = r->vendor;
+    j["ticket"] = r->ticket;
+    j["signer"] = r->signer;
+    Json files_json = Json::array();
+    for (const auto& f : r->files) {
+      Json fj;
+      fj["name"] = f.name;
+      fj["sha256"] = f.sha256;
+      fj["size"] = f.size;
+      fj["quarantine_id"] = f.quarantine_id;
+      files_json.push_back(std::move(fj));
+    }
+    j["files"] = std::move(files_json);
+    PrintJson(j);
+    return Finish(**archive, 0);
+  }
+  return Fail(InvalidArgumentError("unknown verb '" + std::string(verb) + "'\n" + kUsage));
 }
 
 int RunSweep(Env& env, std::span<const std::string_view> args) {

@@ -75,7 +75,7 @@ constexpr DemoUser kUsers[] = {
     {"ns-suzuki", "Suzuki Yui", "nurse", "internal-medicine", "her department cares for P0002"},
     {"clerk-tanaka", "Tanaka Ken", "clerk", "internal-medicine", "uploads, cannot read"},
     {"ro-ito", "Ito Mika", "records_officer", "", "care relationships, labels"},
-    {"so-kato", "Kato Jun", "security_officer", "", "break-glass review, audit log"},
+    {"so-kato", "Kato Jun", "security_officer", "", "break-glass review, audit log, quarantine"},
     {"au-yamada", "Yamada Aoi", "auditor", "", "audit log and proofs only"},
     {"admin-kimura", "Kimura Sho", "admin", "", "users only, no clinical content"},
 };
@@ -192,6 +192,42 @@ int RunDemo(Env& env, std::span<const std::string_view> args) {
       ar.MarkEnteredInError(me, ids[3], "entered for the wrong patient (demo)");
   if (!err) return Fail(err.error());
   std::printf("  marked record %s entered-in-error (it stays, with the reason)\n", ids[3].c_str());
+  if (fresh) {
+    // The sanitiser on the way in (docs/sanitize.md): a lab export whose cells a spreadsheet
+    // would run is stored disarmed, and a program sent as a "PDF" is refused; both originals
+    // wait in quarantine for the security officer (demo user so-kato).
+    const std::string csv =
+        "test,value,comment\nHbA1c,6.1,\nLDL,142,=HYPERLINK(\"http://example.invalid\")\n";
+    PutRequest lab_csv{.patient_id = "P0002",
+                       .record_type = "lab-export",
+                       .media_type = "text/csv",
+                       .content = AsBytes(csv)};
+    Result<PutResult> disarmed =
+        ar.PutRecord(me, lab_csv, {.channel = "cli", .declared_name = "labs.csv"});
+    if (!disarmed) return Fail(disarmed.error().WithContext("demo lab export"));
+    std::printf(
+        "  stored lab-export for patient P0002 %s by the sanitiser (original kept in "
+        "quarantine %s)\n",
+        std::string(SanitizeVerdictName(disarmed->sanitize_verdict)).c_str(),
+        disarmed->quarantine_id.c_str());
+    std::string program(256, '\0');
+    program[0] = 'M';
+    program[1] = 'Z';
+    program[0x3c] = static_cast<char>(0x80);
+    program[0x80] = 'P';
+    program[0x81] = 'E';
+    PutRequest fake_pdf{.patient_id = "P0001",
+                        .record_type = "referral-letter",
+                        .media_type = "application/pdf",
+                        .content = AsBytes(program)};
+    Result<PutResult> refused =
+        ar.PutRecord(me, fake_pdf, {.channel = "cli", .declared_name = "referral.pdf"});
+    if (refused || !IsSanitizerRefusal(refused.error())) {
+      return Fail(InternalError("the demo's disguised program was not refused"));
+    }
+    std::printf("  refused a program disguised as referral.pdf: %s\n",
+                refused.error().message().c_str());
+  }
   if (fresh) {
     // dr-sato confirms the prescription with her server-side key: CAdES-T, development TSA.
     ConfirmRequest confirm{.record_id = ids[1], .version = 1, .key_passphrase = signing_passphrase};

@@ -77,6 +77,42 @@ json VersionJson(const VersionInfo& v) {
           {"source", v.source},         {"audit_seq", v.audit_seq}};
 }
 
+json QuarantineJson(const ApiService::QuarantineView& v, bool with_report) {
+  const QuarantineItem& q = v.item;
+  json j = {{"id", q.id},
+            {"created_at", q.created_at},
+            {"state", QuarantineStateName(v.state)},
+            {"verdict", q.verdict},
+            {"reason", q.reason},
+            {"sender", q.sender},
+            {"channel", q.channel},
+            {"patient_id", q.patient_id},
+            {"record_id", q.record_id},
+            {"record_type", q.record_type},
+            {"declared_name", q.declared_name},
+            {"media_type", q.media_type},
+            {"detected_type", q.detected_type},
+            {"sha256", q.sha256},
+            {"size", q.size},
+            {"version", q.version},
+            {"executable", q.executable}};
+  json decisions = json::array();
+  for (const QuarantineDecision& d : v.decisions) {
+    decisions.push_back({{"seq", d.seq},
+                         {"kind", d.kind},
+                         {"actor", d.actor},
+                         {"at", d.at},
+                         {"reason", d.reason},
+                         {"version", d.version}});
+  }
+  j["decisions"] = std::move(decisions);
+  if (with_report) {
+    json report = json::parse(q.report_json, nullptr, false);
+    j["report"] = report.is_discarded() ? json(nullptr) : report;
+  }
+  return j;
+}
+
 json StateJson(const RecordState& s) {
   return {{"state_no", s.state_no}, {"status", s.status}, {"reason", s.reason},
           {"actor", s.actor},       {"at", s.at},         {"audit_seq", s.audit_seq}};
@@ -458,7 +494,11 @@ void AddRoutes(Router& router, ApiService& api) {
   // --- records -------------------------------------------------------------------------------
   const std::vector<ParamDoc> put_params = {
       {"patient", "query", "patient id (new records; or header X-Hokan-Patient)", false},
-      {"type", "query", "record type code (new records; or header X-Hokan-Type)", false}};
+      {"type", "query", "record type code (new records; or header X-Hokan-Type)", false},
+      {"filename", "query",
+       "the file's name as the sender knows it (or header X-Hokan-File-Name); only compared "
+       "with the content by the sanitiser",
+       false}};
   auto put = [&api](Call& c, std::string record_id) {
     PutRequest p;
     p.record_id = std::move(record_id);
@@ -472,8 +512,20 @@ void AddRoutes(Router& router, ApiService& api) {
     const std::size_t semi = p.media_type.find(';');
     if (semi != std::string::npos) p.media_type = Trim(p.media_type.substr(0, semi));
     p.content = AsBytes(c.req().body);
-    return OrError<PutResult>(c, api.PutRecord(c.ctx(), p), 201,
-                              [](const PutResult& r) { return VersionJson(r.version); });
+    IngestOptions ingest;
+    ingest.channel = "api";
+    ingest.declared_name = c.Query("filename");
+    if (ingest.declared_name.empty()) {
+      ingest.declared_name = std::string(c.req().Header("x-hokan-file-name").value_or(""));
+    }
+    return OrError<PutResult>(c, api.PutRecord(c.ctx(), p, ingest), 201, [](const PutResult& r) {
+      json j = VersionJson(r.version);
+      json report = json::parse(r.sanitize_report_json, nullptr, false);
+      j["sanitize"] = {{"verdict", SanitizeVerdictName(r.sanitize_verdict)},
+                       {"quarantine_id", r.quarantine_id},
+                       {"report", report.is_discarded() ? json(nullptr) : report}};
+      return j;
+    });
   };
   add({.method = "POST",
        .pattern = "/api/v1/records",
@@ -702,6 +754,139 @@ void AddRoutes(Router& router, ApiService& api) {
         std::string note;
         if (!c.Body(b, err) || !c.Str(b, "note", note, err)) return err;
         return StatusOnly(c, api.ReviewBreakGlass(c.ctx(), c.Param("grant_id"), note));
+      });
+
+  // --- remote maintenance (G-6.8-C9) ------------------------------------------------------------
+  add({.method = "POST",
+       .pattern = "/api/v1/maintenance/transfers",
+       .summary = "Send files during remote maintenance, with the signed sanitisation attestation",
+       .action = "maintenance.transfer",
+       .request_media_type = json_type},
+      [&api](Call& c) {
+        json b;
+        HttpResponse err;
+        if (!c.Body(b, err)) return err;
+        MaintenanceTransferRequest request;
+        auto field = [&](const json& obj, const char* key, Bytes& out) {
+          const auto it = obj.find(key);
+          if (it == obj.end() || !it->is_string()) return false;
+          Result<Bytes> decoded = Base64Decode(it->get<std::string>());
+          if (!decoded) return false;
+          out = std::move(*decoded);
+          return true;
+        };
+        const auto files = b.find("files");
+        bool ok = field(b, "manifest", request.manifest) &&
+                  field(b, "signature", request.signature) && files != b.end() && files->is_array();
+        if (ok) {
+          for (const json& f : *files) {
+            MaintenanceFile file;
+            const auto name = f.find("name");
+            if (!f.is_object() || name == f.end() || !name->is_string() ||
+                !field(f, "content", file.content)) {
+              ok = false;
+              break;
+            }
+            file.name = name->get<std::string>();
+            request.files.push_back(std::move(file));
+          }
+        }
+        if (!ok) {
+          return c.Error(InvalidArgumentError(
+              "the body needs \"manifest\" and \"signature\" (base64) and \"files\": "
+              "[{\"name\", \"content\" (base64)}]"));
+        }
+        return OrError<MaintenanceReceipt>(
+            c, api.ReceiveMaintenanceTransfer(c.ctx(), request), 201,
+            [](const MaintenanceReceipt& r) {
+              json accepted = json::array();
+              for (const auto& f : r.files) {
+                accepted.push_back({{"name", f.name},
+                                    {"sha256", f.sha256},
+                                    {"size", f.size},
+                                    {"quarantine_id", f.quarantine_id}});
+              }
+              return json{{"transfer_id", r.transfer_id},
+                          {"vendor", r.vendor},
+                          {"ticket", r.ticket},
+                          {"signer", r.signer},
+                          {"files", accepted}};
+            });
+      });
+
+  // --- quarantine (issue 5) --------------------------------------------------------------------
+  add({.method = "GET",
+       .pattern = "/api/v1/quarantine",
+       .summary = "Files the sanitiser disarmed, blocked or held, newest first",
+       .action = "quarantine.read",
+       .params = {{"limit", "query", "items to return (1-1000, default 100)", false}}},
+      [&api](Call& c) {
+        std::uint64_t limit = 100;
+        HttpResponse err;
+        if (!c.Count("limit", 100, limit, err)) return err;
+        return OrError<std::vector<ApiService::QuarantineView>>(
+            c, api.ListQuarantine(c.ctx(), static_cast<std::size_t>(limit)), 200,
+            [](const std::vector<ApiService::QuarantineView>& all) {
+              json a = json::array();
+              for (const auto& v : all) a.push_back(QuarantineJson(v, false));
+              return json{{"items", a}};
+            });
+      });
+  add({.method = "GET",
+       .pattern = "/api/v1/quarantine/{quarantine_id}",
+       .summary = "One quarantined file: its sanitisation report and release decisions",
+       .action = "quarantine.read"},
+      [&api](Call& c) {
+        return OrError<ApiService::QuarantineView>(
+            c, api.GetQuarantined(c.ctx(), c.Param("quarantine_id")), 200,
+            [](const ApiService::QuarantineView& v) { return QuarantineJson(v, true); });
+      });
+  add({.method = "GET",
+       .pattern = "/api/v1/quarantine/{quarantine_id}/content",
+       .summary = "Download a quarantined original (audited; handle with care)",
+       .action = "quarantine.read",
+       .response_media_type = "application/octet-stream"},
+      [&api](Call& c) {
+        Result<Bytes> r = api.ReadQuarantined(c.ctx(), c.Param("quarantine_id"));
+        if (!r) return c.Error(r.error());
+        HttpResponse res;
+        // Never rendered by a browser: it may be active content.
+        res.content_type = "application/octet-stream";
+        res.body.assign(reinterpret_cast<const char*>(r->data()), r->size());
+        res.headers = {{"Content-Disposition", "attachment"}};
+        return res;
+      });
+  add({.method = "POST",
+       .pattern = "/api/v1/quarantine/{quarantine_id}/release-request",
+       .summary = "Ask for a quarantined original to be released (another person approves)",
+       .action = "quarantine.release",
+       .request_media_type = json_type},
+      [&api](Call& c) {
+        json b;
+        HttpResponse err;
+        std::string reason;
+        if (!c.Body(b, err) || !c.Str(b, "reason", reason, err)) return err;
+        return StatusOnly(c, api.RequestRelease(c.ctx(), c.Param("quarantine_id"), reason));
+      });
+  add({.method = "POST",
+       .pattern = "/api/v1/quarantine/{quarantine_id}/approve",
+       .summary = "Approve a requested release: the original becomes a new version, unsanitised",
+       .action = "quarantine.release"},
+      [&api](Call& c) {
+        return OrError<PutResult>(c, api.ApproveRelease(c.ctx(), c.Param("quarantine_id")), 201,
+                                  [](const PutResult& r) { return VersionJson(r.version); });
+      });
+  add({.method = "POST",
+       .pattern = "/api/v1/quarantine/{quarantine_id}/reject",
+       .summary = "Reject the release of a quarantined original (it stays in quarantine)",
+       .action = "quarantine.release",
+       .request_media_type = json_type},
+      [&api](Call& c) {
+        json b;
+        HttpResponse err;
+        std::string reason;
+        if (!c.Body(b, err) || !c.Str(b, "reason", reason, err)) return err;
+        return StatusOnly(c, api.RejectRelease(c.ctx(), c.Param("quarantine_id"), reason));
       });
 
   // --- audit ---------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ inline constexpr std::string_view kActionRecordHistory = "record.history";
 inline constexpr std::string_view kActionRecordMarkError = "record.mark_error";
 inline constexpr std::string_view kActionRecordLabel = "record.label";
 inline constexpr std::string_view kActionRecordConfirm = "record.confirm";
+inline constexpr std::string_view kActionQuarantineRead = "quarantine.read";
+inline constexpr std::string_view kActionQuarantineRelease = "quarantine.release";
 inline constexpr std::string_view kActionCareManage = "care.manage";
 inline constexpr std::string_view kActionBreakGlassDeclare = "breakglass.declare";
 inline constexpr std::string_view kActionBreakGlassReview = "breakglass.review";
@@ -29,19 +31,18 @@ inline constexpr std::string_view kActionUserManage = "user.manage";
 inline constexpr std::string_view kActionUserResetPassword = "user.reset_password";
 inline constexpr std::string_view kActionTokenManage = "token.manage";
 inline constexpr std::string_view kActionStoreVerify = "store.verify";
+inline constexpr std::string_view kActionMaintenanceTransfer = "maintenance.transfer";
 inline constexpr std::string_view kActionSelf = "self";
 
-inline constexpr std::array<std::string_view, 20> kAllActions = {
-    kActionPatientRead,       kActionPatientCreate,
-    kActionRecordCreate,      kActionRecordRead,
-    kActionRecordHistory,     kActionRecordMarkError,
-    kActionRecordLabel,       kActionRecordConfirm,
-    kActionCareManage,        kActionBreakGlassDeclare,
-    kActionBreakGlassReview,  kActionAuditRead,
-    kActionAuditProof,        kActionAuditCheckpoint,
-    kActionUserRead,          kActionUserManage,
-    kActionUserResetPassword, kActionTokenManage,
-    kActionStoreVerify,       kActionSelf,
+inline constexpr std::array<std::string_view, 23> kAllActions = {
+    kActionPatientRead,         kActionPatientCreate, kActionRecordCreate,
+    kActionRecordRead,          kActionRecordHistory, kActionRecordMarkError,
+    kActionRecordLabel,         kActionRecordConfirm, kActionQuarantineRead,
+    kActionQuarantineRelease,   kActionCareManage,    kActionBreakGlassDeclare,
+    kActionBreakGlassReview,    kActionAuditRead,     kActionAuditProof,
+    kActionAuditCheckpoint,     kActionUserRead,      kActionUserManage,
+    kActionUserResetPassword,   kActionTokenManage,   kActionStoreVerify,
+    kActionMaintenanceTransfer, kActionSelf,
 };
 
 // The names of kAllActions, in the same order (the document's row order).

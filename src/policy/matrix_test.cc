@@ -217,7 +217,7 @@ TEST(ParseMatrix, MarkersMustAppearOnceEachInOrder) {
   EXPECT_THAT(ParseError(Replace(table, "<!-- matrix:end -->", "")),
               HasSubstr("no '<!-- matrix:end -->'"));
   EXPECT_THAT(ParseError(Replace(table, "<!-- matrix:begin -->", "<!-- matrix:begin-->")),
-              HasSubstr("line 24: '<!-- matrix:end -->' before any '<!-- matrix:begin -->'"));
+              HasSubstr("line 27: '<!-- matrix:end -->' before any '<!-- matrix:begin -->'"));
   EXPECT_THAT(ParseError(table + table), HasSubstr("second '<!-- matrix:begin -->'"));
   EXPECT_THAT(ParseError("<!-- matrix:end -->\n" + table),
               HasSubstr("line 1: '<!-- matrix:end -->' before any"));
@@ -256,7 +256,7 @@ TEST(ParseMatrix, StructureIsChecked) {
   EXPECT_THAT(ParseError(Replace(table, "\n| `self`", "\nprose\n| `self`")),
               HasSubstr("not a table row"));
   EXPECT_THAT(ParseError(Replace(table, "| yes |\n<!--", "| yes\n<!--")),
-              HasSubstr("line 23: not a table row"));
+              HasSubstr("line 26: not a table row"));
   EXPECT_THAT(
       ParseError(Replace(table, "| `self` | global | yes |", "| `self` | global | y\\|s |")),
       HasSubstr("backslashes"));

@@ -657,7 +657,8 @@ Result<TotpConfirmation> ApiService::ConfirmTotp(const RequestContext& ctx, std:
 
 // --- records -------------------------------------------------------------------------------------
 
-Result<PutResult> ApiService::PutRecord(const RequestContext& ctx, PutRequest request) {
+Result<PutResult> ApiService::PutRecord(const RequestContext& ctx, PutRequest request,
+                                        const IngestOptions& ingest) {
   HK_ASSIGN_OR_RETURN(Principal who, Identify(ctx, kActionRecordCreate));
   if (!request.record_id.empty()) {
     // A new version: the record's own patient decides, whatever the request claims.
@@ -680,8 +681,10 @@ Result<PutResult> ApiService::PutRecord(const RequestContext& ctx, PutRequest re
   HK_ASSIGN_OR_RETURN(Allowed a,
                       AuthorizeAs(ctx, std::move(who), kActionRecordCreate,
                                   Resource{.patient_id = request.patient_id}, request.record_id));
-  Result<PutResult> r = archive_.PutRecord(a.actor, request);
-  if (!r) {
+  Result<PutResult> r = archive_.PutRecord(a.actor, request, ingest);
+  // A file the sanitiser refused has its own audit entry (record.sanitize) already.
+  const bool refused = !r && IsSanitizerRefusal(r.error());
+  if (!r && !refused) {
     AuditEvent e = ActorEvent(a.actor, kActionRecordCreate);
     e.patient = request.patient_id;
     e.record = request.record_id;
@@ -852,6 +855,67 @@ Result<BreakGlassGrant> ApiService::DeclareBreakGlass(const RequestContext& ctx,
   HK_RETURN_IF_ERROR(
       CommitAudited(e, [&](Database& db, AuditEvent&) { return care_->AddGrantIn(db, *grant); }));
   return grant;
+}
+
+// --- remote maintenance -------------------------------------------------------------------------
+
+Result<MaintenanceReceipt> ApiService::ReceiveMaintenanceTransfer(
+    const RequestContext& ctx, const MaintenanceTransferRequest& request) {
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionMaintenanceTransfer, {}));
+  return hokan::ReceiveMaintenanceTransfer(archive_, a.actor, request);
+}
+
+// --- quarantine ----------------------------------------------------------------------------------
+
+Result<std::vector<ApiService::QuarantineView>> ApiService::ListQuarantine(
+    const RequestContext& ctx, std::size_t limit) {
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionQuarantineRead, {}));
+  HK_ASSIGN_OR_RETURN(std::vector<QuarantineItem> items,
+                      archive_.ListQuarantine(std::clamp<std::size_t>(limit, 1, 1000)));
+  std::vector<QuarantineView> out;
+  for (QuarantineItem& item : items) {
+    QuarantineView view;
+    HK_ASSIGN_OR_RETURN(view.item, archive_.GetQuarantined(item.id, &view.decisions));
+    view.state = QuarantineStore::StateOf(view.decisions);
+    out.push_back(std::move(view));
+  }
+  HK_RETURN_IF_ERROR(archive_.audit().Append(ActorEvent(a.actor, "quarantine.list")).error());
+  return out;
+}
+
+Result<ApiService::QuarantineView> ApiService::GetQuarantined(const RequestContext& ctx,
+                                                              const std::string& id) {
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionQuarantineRead, {}));
+  QuarantineView view;
+  HK_ASSIGN_OR_RETURN(view.item, archive_.GetQuarantined(id, &view.decisions));
+  view.state = QuarantineStore::StateOf(view.decisions);
+  AuditEvent e = ActorEvent(a.actor, "quarantine.show");
+  e.patient = view.item.patient_id;
+  e.detail.emplace_back("quarantine", id);
+  HK_RETURN_IF_ERROR(archive_.audit().Append(e).error());
+  return view;
+}
+
+Result<Bytes> ApiService::ReadQuarantined(const RequestContext& ctx, const std::string& id) {
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionQuarantineRead, {}));
+  return archive_.ReadQuarantined(a.actor, id);
+}
+
+Status ApiService::RequestRelease(const RequestContext& ctx, const std::string& id,
+                                  const std::string& reason) {
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionQuarantineRelease, {}, "", true));
+  return archive_.RequestRelease(a.actor, id, reason);
+}
+
+Result<PutResult> ApiService::ApproveRelease(const RequestContext& ctx, const std::string& id) {
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionQuarantineRelease, {}, "", true));
+  return archive_.ApproveRelease(a.actor, id);
+}
+
+Status ApiService::RejectRelease(const RequestContext& ctx, const std::string& id,
+                                 const std::string& reason) {
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionQuarantineRelease, {}, "", true));
+  return archive_.RejectRelease(a.actor, id, reason);
 }
 
 Result<std::vector<StoredGrant>> ApiService::ListBreakGlass(const RequestContext& ctx,

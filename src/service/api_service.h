@@ -20,6 +20,7 @@
 #include "service/archive.h"
 #include "service/care_store.h"
 #include "service/confirmation_store.h"
+#include "service/maintenance.h"
 #include "store/verify_report.h"
 
 namespace hokan {
@@ -177,7 +178,9 @@ class ApiService {
   Result<TotpConfirmation> ConfirmTotp(const RequestContext& ctx, std::string_view code);
 
   // --- records ---------------------------------------------------------------------------------
-  Result<PutResult> PutRecord(const RequestContext& ctx, PutRequest request);
+  // Every file is sanitised on the way in (Archive::PutRecord, IngestOptions).
+  Result<PutResult> PutRecord(const RequestContext& ctx, PutRequest request,
+                              const IngestOptions& ingest = {});
   Result<ReadResult> ReadRecord(const RequestContext& ctx, const std::string& record_id,
                                 std::int64_t version);
   Result<RecordHistory> History(const RequestContext& ctx, const std::string& record_id);
@@ -214,6 +217,26 @@ class ApiService {
   Result<BreakGlassGrant> DeclareBreakGlass(const RequestContext& ctx,
                                             const std::string& patient_id,
                                             const std::string& reason);
+  // --- remote maintenance (G-6.8-C9): files with the sender's signed sanitisation attestation
+  Result<MaintenanceReceipt> ReceiveMaintenanceTransfer(const RequestContext& ctx,
+                                                        const MaintenanceTransferRequest& request);
+
+  // --- quarantine (issue 5): what the sanitiser disarmed, blocked or held ---
+  struct QuarantineView {
+    QuarantineItem item;
+    std::vector<QuarantineDecision> decisions;
+    QuarantineState state = QuarantineState::kQuarantined;
+  };
+  Result<std::vector<QuarantineView>> ListQuarantine(const RequestContext& ctx, std::size_t limit);
+  Result<QuarantineView> GetQuarantined(const RequestContext& ctx, const std::string& id);
+  // The original's bytes (audited before they are returned).
+  Result<Bytes> ReadQuarantined(const RequestContext& ctx, const std::string& id);
+  Status RequestRelease(const RequestContext& ctx, const std::string& id,
+                        const std::string& reason);
+  // By a second person: the original becomes a new version of its record, unsanitised.
+  Result<PutResult> ApproveRelease(const RequestContext& ctx, const std::string& id);
+  Status RejectRelease(const RequestContext& ctx, const std::string& id, const std::string& reason);
+
   Result<std::vector<StoredGrant>> ListBreakGlass(const RequestContext& ctx, bool unreviewed_only);
   Status ReviewBreakGlass(const RequestContext& ctx, const std::string& id,
                           const std::string& note);

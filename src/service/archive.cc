@@ -104,6 +104,7 @@ Result<InitResult> Archive::Init(Env& env, const std::string& dir, const Actor& 
   const std::string keys = JoinPath(dir, "keys");
   HK_RETURN_IF_ERROR(fs.CreateDir(keys));
   HK_RETURN_IF_ERROR(fs.CreateDir(JoinPath(dir, "blobs")));
+  HK_RETURN_IF_ERROR(fs.CreateDir(JoinPath(dir, "quarantine")));
   HK_RETURN_IF_ERROR(fs.SyncDir(dir));
 
   HK_ASSIGN_OR_RETURN(SecretBytes kek, CreateKeyFile(fs, Resolve(dir, config.kek_file)));
@@ -244,6 +245,23 @@ Result<std::unique_ptr<Archive>> Archive::Open(Env& env, const std::string& dir,
   a->records_ =
       std::make_unique<RecordStore>(env, *a->db_, *a->blobs_, std::move(kek), config.store_id,
                                     StoreOptions{.max_content_bytes = config.max_content_bytes});
+
+  // Content disarm on every way in (issue 5), and the quarantine for originals.
+  a->env_ = &env;
+  HK_ASSIGN_OR_RETURN(a->sanitizer_, Sanitizer::Open(env, config.sanitize));
+  const std::string quarantine_dir = JoinPath(dir, "quarantine");
+  if (!env.fs.Stat(quarantine_dir)) HK_RETURN_IF_ERROR(env.fs.CreateDir(quarantine_dir));
+  a->quarantine_blobs_ = std::make_unique<FileBlobStore>(env.fs, quarantine_dir, options.sync);
+  const SecretBytes quarantine_mac = a->DeriveKey("quarantine row mac v1");
+  a->quarantine_ = std::make_unique<QuarantineStore>(
+      *a->quarantine_blobs_, a->DeriveKey("quarantine seal v1"), quarantine_mac.view());
+  HK_RETURN_IF_ERROR(a->db_->WithWriteConnection([](Database& db) -> Status {
+    HK_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+    Status made = QuarantineStore::CreateSchema(db);
+    if (made.ok()) return db.Exec("COMMIT");
+    (void)db.Exec("ROLLBACK");
+    return made;
+  }));
   return a;
 }
 
@@ -251,25 +269,129 @@ SecretBytes Archive::DeriveKey(std::string_view purpose) const {
   return HkdfSha256(key_root_.view(), "hokan", purpose, 32);
 }
 
-Result<PutResult> Archive::PutRecord(const Actor& actor, const PutRequest& request) {
+namespace {
+constexpr std::string_view kRefusedPrefix = "the file was refused by the sanitiser";
+constexpr std::string_view kHeldPrefix = "the file is held for a second person's approval";
+}  // namespace
+
+bool IsSanitizerRefusal(const Status& status) {
+  return (status.code() == StatusCode::kInvalidArgument &&
+          status.message().starts_with(kRefusedPrefix)) ||
+         (status.code() == StatusCode::kFailedPrecondition &&
+          status.message().starts_with(kHeldPrefix));
+}
+
+Result<PutResult> Archive::PutRecord(const Actor& actor, const PutRequest& request,
+                                     const IngestOptions& ingest) {
   PutRequest req = request;
   req.author = actor.id;
   req.source = actor.source;
-  HK_ASSIGN_OR_RETURN(VersionInfo v, records_->Put(req, [&](Database& db, const VersionInfo& nv) {
+
+  // 1. Sanitise (ARCHITECTURE.md, write path step 1), unless two people released this
+  //    original from quarantine.
+  SanitizeOutcome outcome;
+  if (ingest.released_from.empty()) {
+    HK_ASSIGN_OR_RETURN(outcome,
+                        sanitizer_->Check(request.content, ingest.channel, ingest.declared_name));
+  } else {
+    outcome.report.verdict = SanitizeVerdict::kClean;
+  }
+  const SanitizeReport& report = outcome.report;
+  const bool disarmed = report.verdict == SanitizeVerdict::kDisarmed;
+  const bool refused =
+      report.verdict == SanitizeVerdict::kBlocked || report.verdict == SanitizeVerdict::kHeld;
+
+  // 2. Originals that were changed or refused go to quarantine, sealed, before any row.
+  QuarantineItem item;
+  if (disarmed || refused) {
+    HK_ASSIGN_OR_RETURN(item.id, quarantine_->PutOriginal(request.content));
+    item.created_at = FormatRfc3339(env_->clock.Now());
+    item.sender = actor.id;
+    item.channel = ingest.channel;
+    item.patient_id = request.patient_id;
+    item.record_id = request.record_id;
+    item.record_type = request.record_type;
+    item.declared_name = ingest.declared_name;
+    item.media_type = request.media_type;
+    item.detected_type = report.detected.name;
+    item.verdict = std::string(SanitizeVerdictName(report.verdict));
+    item.reason = report.reason;
+    item.report_json = SanitizeReportJson(report);
+    item.sha256 = report.sha256_before;
+    item.size = report.size_before;
+    item.executable = report.detected.executable;
+  }
+  auto sanitize_detail = [&](AuditEvent& e) {
+    if (!ingest.released_from.empty()) {
+      e.detail.emplace_back("released_from", ingest.released_from);
+      return;
+    }
+    e.detail.emplace_back("sanitize", std::string(SanitizeVerdictName(report.verdict)));
+    if (!item.id.empty()) {
+      e.detail.emplace_back("quarantine", item.id);
+      e.detail.emplace_back("original_sha256", report.sha256_before);
+    }
+  };
+
+  if (refused) {
     AuditEvent e{.actor = actor.id,
-                 .action = nv.version == 1 ? "record.create" : "record.update",
-                 .patient = nv.patient_id,
-                 .record = nv.record_id,
-                 .version = nv.version,
+                 .action = "record.sanitize",
+                 .patient = request.patient_id,
+                 .record = request.record_id,
+                 .outcome = "denied",
+                 .reason = report.reason,
                  .source = actor.source};
     Stamp(actor, e);
-    e.detail = {{"type", nv.record_type},
-                {"sha256", nv.sha256},
-                {"size", std::to_string(nv.size)},
-                {"media_type", nv.media_type}};
-    return audit_->AppendIn(db, e);
-  }));
-  return PutResult{std::move(v)};
+    e.rule = "sanitize:" + item.verdict;
+    e.detail = {{"type", request.record_type}, {"detected_type", report.detected.name}};
+    sanitize_detail(e);
+    HK_RETURN_IF_ERROR(db_->committer().Run([&](Database& db) -> Status {
+      HK_RETURN_IF_ERROR(quarantine_->InsertIn(db, item));
+      return audit_->AppendIn(db, e).error();
+    }));
+    if (report.verdict == SanitizeVerdict::kHeld) {
+      return FailedPreconditionError(
+          "the file is held for a second person's approval "
+          "(quarantine " +
+          item.id + "): " + report.reason);
+    }
+    return InvalidArgumentError("the file was refused by the sanitiser (quarantine " + item.id +
+                                "): " + report.reason);
+  }
+
+  if (disarmed) {
+    req.content = outcome.output;
+    if (report.output_type != report.detected.name) {
+      req.media_type = TypeByName(report.output_type).media_type;
+    }
+  }
+  HK_ASSIGN_OR_RETURN(
+      VersionInfo v,
+      records_->Put(req, [&](Database& db, const VersionInfo& nv) -> Result<std::uint64_t> {
+        AuditEvent e{.actor = actor.id,
+                     .action = nv.version == 1 ? "record.create" : "record.update",
+                     .patient = nv.patient_id,
+                     .record = nv.record_id,
+                     .version = nv.version,
+                     .source = actor.source};
+        Stamp(actor, e);
+        e.detail = {{"type", nv.record_type},
+                    {"sha256", nv.sha256},
+                    {"size", std::to_string(nv.size)},
+                    {"media_type", nv.media_type}};
+        sanitize_detail(e);
+        if (disarmed) {
+          item.record_id = nv.record_id;
+          item.version = nv.version;
+          if (Status st = quarantine_->InsertIn(db, item); !st.ok()) return st;
+        }
+        return audit_->AppendIn(db, e);
+      }));
+  PutResult result{std::move(v)};
+  result.sanitize_verdict = report.verdict;
+  result.quarantine_id = item.id;
+  if (ingest.released_from.empty()) result.sanitize_report_json = SanitizeReportJson(report);
+  return result;
 }
 
 Result<ReadResult> Archive::ReadRecord(const Actor& actor, const std::string& record_id,
@@ -490,6 +612,222 @@ Status Archive::CheckpointIfDue() {
     HK_RETURN_IF_ERROR(audit_->WriteCheckpoint().error());
   }
   return OkStatus();
+}
+
+Result<std::vector<QuarantineItem>> Archive::ListQuarantine(std::size_t limit) {
+  std::vector<QuarantineItem> items;
+  HK_RETURN_IF_ERROR(db_->Read([&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(items, quarantine_->ListIn(db, limit));
+    return OkStatus();
+  }));
+  return items;
+}
+
+Result<QuarantineItem> Archive::GetQuarantined(const std::string& id,
+                                               std::vector<QuarantineDecision>* decisions) {
+  if (!IsBlobId(id)) return InvalidArgumentError("a quarantine id is 32 lower-case hex characters");
+  QuarantineItem item;
+  HK_RETURN_IF_ERROR(db_->Read([&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(item, quarantine_->GetIn(db, id));
+    if (decisions != nullptr) {
+      HK_ASSIGN_OR_RETURN(*decisions, quarantine_->DecisionsIn(db, id));
+    }
+    return OkStatus();
+  }));
+  return item;
+}
+
+Result<Bytes> Archive::ReadQuarantined(const Actor& actor, const std::string& id) {
+  HK_ASSIGN_OR_RETURN(QuarantineItem item, GetQuarantined(id));
+  HK_ASSIGN_OR_RETURN(Bytes original, quarantine_->ReadOriginal(item));
+  // The read is on record before the bytes leave (as for versions).
+  AuditEvent e{.actor = actor.id,
+               .action = "quarantine.read_content",
+               .patient = item.patient_id,
+               .record = item.record_id,
+               .source = actor.source};
+  Stamp(actor, e);
+  e.detail = {{"quarantine", item.id}, {"sha256", item.sha256}};
+  HK_RETURN_IF_ERROR(audit_->Append(e).error());
+  return original;
+}
+
+namespace {
+
+// The rule for every step of a release: the file is still in quarantine and no program.
+Status CheckReleasable(const QuarantineItem& item, QuarantineState state) {
+  if (item.executable) {
+    return FailedPreconditionError("quarantined file " + item.id +
+                                   " is a program or script; programs are never released");
+  }
+  if (item.patient_id.empty()) {
+    return FailedPreconditionError("quarantined file " + item.id +
+                                   " belongs to no patient's record (it came in by " +
+                                   item.channel + "); download it instead");
+  }
+  if (state == QuarantineState::kReleased || state == QuarantineState::kRejected) {
+    return FailedPreconditionError("quarantined file " + item.id + " was already " +
+                                   std::string(QuarantineStateName(state)));
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Status Archive::RequestRelease(const Actor& actor, const std::string& id,
+                               const std::string& reason) {
+  HK_RETURN_IF_ERROR(ValidateReason(reason));
+  AuditEvent e{.actor = actor.id,
+               .action = "quarantine.request_release",
+               .reason = reason,
+               .source = actor.source};
+  Stamp(actor, e);
+  e.detail = {{"quarantine", id}};
+  Status st = db_->committer().Run([&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(QuarantineItem item, quarantine_->GetIn(db, id));
+    HK_ASSIGN_OR_RETURN(std::vector<QuarantineDecision> decisions,
+                        quarantine_->DecisionsIn(db, id));
+    const QuarantineState state = QuarantineStore::StateOf(decisions);
+    HK_RETURN_IF_ERROR(CheckReleasable(item, state));
+    if (state == QuarantineState::kReleaseRequested) {
+      return FailedPreconditionError("a release of quarantined file " + id +
+                                     " is already requested; another person approves it");
+    }
+    e.patient = item.patient_id;
+    e.record = item.record_id;
+    QuarantineDecision d{.item_id = id,
+                         .kind = "release-requested",
+                         .actor = actor.id,
+                         .at = FormatRfc3339(env_->clock.Now()),
+                         .reason = reason};
+    HK_RETURN_IF_ERROR(quarantine_->AddDecisionIn(db, d));
+    return audit_->AppendIn(db, e).error();
+  });
+  if (!st.ok()) {  // Refusals are on record too.
+    e.outcome = st.code() == StatusCode::kNotFound ? "not_found" : "denied";
+    (void)audit_->Append(e);
+  }
+  return st;
+}
+
+Status Archive::RejectRelease(const Actor& actor, const std::string& id,
+                              const std::string& reason) {
+  HK_RETURN_IF_ERROR(ValidateReason(reason));
+  AuditEvent e{
+      .actor = actor.id, .action = "quarantine.reject", .reason = reason, .source = actor.source};
+  Stamp(actor, e);
+  e.detail = {{"quarantine", id}};
+  Status st = db_->committer().Run([&](Database& db) -> Status {
+    HK_ASSIGN_OR_RETURN(QuarantineItem item, quarantine_->GetIn(db, id));
+    HK_ASSIGN_OR_RETURN(std::vector<QuarantineDecision> decisions,
+                        quarantine_->DecisionsIn(db, id));
+    const QuarantineState state = QuarantineStore::StateOf(decisions);
+    if (state == QuarantineState::kReleased || state == QuarantineState::kRejected) {
+      return FailedPreconditionError("quarantined file " + id + " was already " +
+                                     std::string(QuarantineStateName(state)));
+    }
+    e.patient = item.patient_id;
+    e.record = item.record_id;
+    QuarantineDecision d{.item_id = id,
+                         .kind = "rejected",
+                         .actor = actor.id,
+                         .at = FormatRfc3339(env_->clock.Now()),
+                         .reason = reason};
+    HK_RETURN_IF_ERROR(quarantine_->AddDecisionIn(db, d));
+    return audit_->AppendIn(db, e).error();
+  });
+  if (!st.ok()) {  // Refusals are on record too.
+    e.outcome = st.code() == StatusCode::kNotFound ? "not_found" : "denied";
+    (void)audit_->Append(e);
+  }
+  return st;
+}
+
+Result<PutResult> Archive::ApproveRelease(const Actor& actor, const std::string& id) {
+  std::vector<QuarantineDecision> decisions;
+  HK_ASSIGN_OR_RETURN(QuarantineItem item, GetQuarantined(id, &decisions));
+  const QuarantineState state = QuarantineStore::StateOf(decisions);
+  // A refused approval is on record too: who tried to release what, and the rule that stopped it.
+  auto refuse = [&](Status st, std::string_view rule) -> Status {
+    AuditEvent e{.actor = actor.id,
+                 .action = "quarantine.release",
+                 .patient = item.patient_id,
+                 .record = item.record_id,
+                 .outcome = "denied",
+                 .source = actor.source};
+    Stamp(actor, e);
+    e.rule = std::string(rule);
+    e.detail = {{"quarantine", id}};
+    (void)audit_->Append(e);
+    return st;
+  };
+  if (Status st = CheckReleasable(item, state); !st.ok()) {
+    return refuse(st, item.executable ? "deny:program" : "deny:state");
+  }
+  if (state != QuarantineState::kReleaseRequested) {
+    return refuse(
+        FailedPreconditionError("nobody has requested the release of quarantined file " + id +
+                                "; a release needs a request and another person's approval"),
+        "deny:not-requested");
+  }
+  const QuarantineDecision& request = decisions.back();
+  if (request.actor == actor.id) {
+    return refuse(PermissionDeniedError("the release of quarantined file " + id +
+                                        " must be approved by someone other than who requested it"),
+                  "deny:same-person");
+  }
+  if (item.sender == actor.id) {
+    return refuse(PermissionDeniedError("the sender of quarantined file " + id +
+                                        " cannot approve its release"),
+                  "deny:sender");
+  }
+  HK_ASSIGN_OR_RETURN(Bytes original, quarantine_->ReadOriginal(item));
+  PutRequest put;
+  put.patient_id = item.patient_id;
+  put.record_type = item.record_type;
+  // A disarmed original becomes the next version of the record that holds the disarmed copy.
+  put.record_id = item.record_id;
+  put.media_type = item.media_type;
+  put.content = original;
+  IngestOptions ingest;
+  ingest.channel = item.channel;
+  ingest.declared_name = item.declared_name;
+  ingest.released_from = item.id;
+  HK_ASSIGN_OR_RETURN(PutResult released, PutRecord(actor, put, ingest));
+  // The approval after the version: if this failed, the version's audit entry still names the
+  // quarantine item it came from, and a retry says "already released" only once recorded.
+  AuditEvent e{.actor = actor.id,
+               .action = "quarantine.release",
+               .patient = item.patient_id,
+               .record = released.version.record_id,
+               .version = released.version.version,
+               .reason = request.reason,
+               .source = actor.source};
+  Stamp(actor, e);
+  e.detail = {{"quarantine", id}, {"requested_by", request.actor}, {"sender", item.sender}};
+  HK_RETURN_IF_ERROR(db_->committer().Run([&](Database& db) -> Status {
+    QuarantineDecision d{.item_id = id,
+                         .kind = "released",
+                         .actor = actor.id,
+                         .at = FormatRfc3339(env_->clock.Now()),
+                         .reason = request.reason,
+                         .version = released.version.version};
+    HK_RETURN_IF_ERROR(quarantine_->AddDecisionIn(db, d));
+    return audit_->AppendIn(db, e).error();
+  }));
+  return released;
+}
+
+Status Archive::KeepInQuarantine(std::vector<Quarantined>& files, AuditEvent e) {
+  for (Quarantined& f : files) {
+    HK_ASSIGN_OR_RETURN(f.item.id, quarantine_->PutOriginal(f.original));
+    if (f.item.created_at.empty()) f.item.created_at = FormatRfc3339(env_->clock.Now());
+    e.detail.emplace_back("quarantine", f.item.id);
+  }
+  return db_->committer().Run([&](Database& db) -> Status {
+    for (const Quarantined& f : files) HK_RETURN_IF_ERROR(quarantine_->InsertIn(db, f.item));
+    return audit_->AppendIn(db, e).error();
+  });
 }
 
 }  // namespace hokan

@@ -5,6 +5,7 @@
 //   hokan.toml            configuration (its presence marks a complete store)
 //   metadata.db           SQLite: patients, records, versions, audit log, checkpoints
 //   blobs/xx/<id>         encrypted contents
+//   quarantine/xx/<id>    encrypted originals the sanitiser changed, blocked or held
 //   keys/kek.key          key-encryption key (0600)
 //   keys/audit-signing.pem, keys/audit-signing.pub.pem   checkpoint signing key (0600)
 //
@@ -21,7 +22,10 @@
 #include "audit/audit_log.h"
 #include "base/env.h"
 #include "base/status.h"
+#include "sanitize/sanitize.h"
 #include "service/config.h"
+#include "service/quarantine.h"
+#include "service/sanitizer.h"
 #include "store/blob_store.h"
 #include "store/metadata_db.h"
 #include "store/record_store.h"
@@ -63,8 +67,24 @@ struct InitResult {
   std::string audit_public_key_pem;
 };
 
+// How a file came in, for the sanitiser (issue 5): every put goes through it.
+struct IngestOptions {
+  std::string channel = "api";  // api, cli, import, maintenance: selects [sanitize] rules.
+  std::string declared_name;    // The file name the sender gave, if any (compared only).
+  // Only for a quarantined original released by two people (ReleaseQuarantined): stored as
+  // sent, without sanitising again.
+  std::string released_from;
+};
+
+// True for the error PutRecord returns when the sanitiser blocked or held the file (its audit
+// entry, record.sanitize, is already written).
+bool IsSanitizerRefusal(const Status& status);
+
 struct PutResult {
   VersionInfo version;
+  SanitizeVerdict sanitize_verdict = SanitizeVerdict::kClean;
+  std::string quarantine_id;  // Set when the original was kept in quarantine (disarmed).
+  std::string sanitize_report_json;
 };
 
 struct ReadResult {
@@ -95,7 +115,12 @@ class Archive {
   Archive(const Archive&) = delete;
   Archive& operator=(const Archive&) = delete;
 
-  Result<PutResult> PutRecord(const Actor& actor, const PutRequest& request);
+  // Sanitises the content first (IngestOptions). Clean: stored as sent. Disarmed: the
+  // disarmed copy is stored and the original quarantined, in the same transaction as the
+  // version. Blocked: kInvalidArgument, held: kFailedPrecondition — the original is in
+  // quarantine, the message names its id and the reason, nothing else is stored.
+  Result<PutResult> PutRecord(const Actor& actor, const PutRequest& request,
+                              const IngestOptions& ingest = {});
   // The read's audit entry is durable before this returns the content.
   Result<ReadResult> ReadRecord(const Actor& actor, const std::string& record_id,
                                 std::int64_t version);
@@ -122,6 +147,29 @@ class Archive {
   // Signs a checkpoint when enough entries are uncovered (audit.checkpoint_every_entries).
   Status CheckpointIfDue();
 
+  // The quarantine (security officer only; ApiService checks the policy).
+  Result<std::vector<QuarantineItem>> ListQuarantine(std::size_t limit);
+  Result<QuarantineItem> GetQuarantined(const std::string& id,
+                                        std::vector<QuarantineDecision>* decisions = nullptr);
+  // The original's bytes; the read is audited (quarantine.read_content) before they are returned.
+  Result<Bytes> ReadQuarantined(const Actor& actor, const std::string& id);
+  // The two-person release (G-6.5-C12): `Request` records who asks and why; `Approve` by
+  // another person (neither the requester nor the sender) stores the original as a new version
+  // of its record, unsanitised; `Reject` ends it. Programs can never be released.
+  Status RequestRelease(const Actor& actor, const std::string& id, const std::string& reason);
+  Result<PutResult> ApproveRelease(const Actor& actor, const std::string& id);
+  Status RejectRelease(const Actor& actor, const std::string& id, const std::string& reason);
+
+  // Keeps originals in quarantine (sealed first, then all rows and `e` in one transaction);
+  // fills each item's id. For ways in other than PutRecord (maintenance transfers).
+  struct Quarantined {
+    QuarantineItem item;
+    ByteView original;
+  };
+  Status KeepInQuarantine(std::vector<Quarantined>& files, AuditEvent e);
+
+  const Sanitizer& sanitizer() const { return *sanitizer_; }
+  Env& env() { return *env_; }
   const Config& config() const { return config_; }
   const std::string& dir() const { return dir_; }
   // A key for another part of the service (identity rows, care rows), derived from the KEK
@@ -142,6 +190,10 @@ class Archive {
   std::unique_ptr<FileBlobStore> blobs_;
   std::unique_ptr<RecordStore> records_;
   std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<Sanitizer> sanitizer_;
+  std::unique_ptr<FileBlobStore> quarantine_blobs_;
+  std::unique_ptr<QuarantineStore> quarantine_;
+  Env* env_ = nullptr;
 };
 
 }  // namespace hokan

@@ -114,6 +114,50 @@ Status ParseIdentity(const toml::table& t, const std::string& path, IdentityConf
   return OkStatus();
 }
 
+Status ParseMaintenance(const toml::table& t, const std::string& path, MaintenanceConfig& c);
+
+Status ParseSanitize(const toml::table& t, const std::string& path, SanitizeConfig& c) {
+  HK_RETURN_IF_ERROR(CheckKnownKeys(t, "sanitize.",
+                                    {"action", "rules", "clamav_database_dir", "max_expanded_mb",
+                                     "max_expansion_ratio", "max_archive_entries", "max_depth"},
+                                    path));
+  auto check_action = [&](const std::string& key, const toml::node* n, std::string& out) {
+    auto v = n->value<std::string>();
+    if (!v || (*v != "disarm" && *v != "block" && *v != "hold")) {
+      return InvalidArgumentError(path + ": " + key + " must be \"disarm\", \"block\" or \"hold\"");
+    }
+    out = *v;
+    return OkStatus();
+  };
+  if (const toml::node* n = t.get("action")) {
+    HK_RETURN_IF_ERROR(check_action("sanitize.action", n, c.action));
+  }
+  if (const toml::node* n = t.get("rules")) {
+    const toml::table* rules = n->as_table();
+    if (rules == nullptr) return InvalidArgumentError(path + ": sanitize.rules must be a table");
+    for (const auto& [key, value] : *rules) {
+      const std::string name(key.str());
+      const std::size_t colon = name.find(':');
+      if (colon == std::string::npos || colon == 0 || colon + 1 == name.size()) {
+        return InvalidArgumentError(path + ": sanitize.rules key \"" + name +
+                                    "\" must be \"<source>:<type>\" (either may be *)");
+      }
+      std::string action;
+      HK_RETURN_IF_ERROR(check_action("sanitize.rules.\"" + name + "\"", &value, action));
+      c.rules[name] = action;
+    }
+  }
+  if (auto v = t["clamav_database_dir"].value<std::string>()) c.clamav_database_dir = *v;
+  HK_RETURN_IF_ERROR(
+      ReadCount(t, "sanitize", "max_expanded_mb", 1u << 20, false, path, c.max_expanded_mb));
+  HK_RETURN_IF_ERROR(
+      ReadCount(t, "sanitize", "max_expansion_ratio", 100000, false, path, c.max_expansion_ratio));
+  HK_RETURN_IF_ERROR(
+      ReadCount(t, "sanitize", "max_archive_entries", 1000000, false, path, c.max_archive_entries));
+  HK_RETURN_IF_ERROR(ReadCount(t, "sanitize", "max_depth", 16, false, path, c.max_depth));
+  return OkStatus();
+}
+
 // A list of strings (may be empty).
 Status ReadStrings(const toml::table& t, std::string_view where, std::string_view key,
                    const std::string& path, std::vector<std::string>& out) {
@@ -132,6 +176,20 @@ Status ReadStrings(const toml::table& t, std::string_view where, std::string_vie
     if (!v || v->empty()) return bad();
     out.push_back(*v);
   }
+  return OkStatus();
+}
+
+Status ParseMaintenance(const toml::table& t, const std::string& path, MaintenanceConfig& c) {
+  HK_RETURN_IF_ERROR(CheckKnownKeys(
+      t, "maintenance.",
+      {"trust_anchor_files", "crl_files", "require_revocation", "max_attestation_age_hours"},
+      path));
+  HK_RETURN_IF_ERROR(
+      ReadStrings(t, "maintenance.", "trust_anchor_files", path, c.trust_anchor_files));
+  HK_RETURN_IF_ERROR(ReadStrings(t, "maintenance.", "crl_files", path, c.crl_files));
+  HK_RETURN_IF_ERROR(ReadBool(t, "maintenance", "require_revocation", path, c.require_revocation));
+  HK_RETURN_IF_ERROR(ReadCount(t, "maintenance", "max_attestation_age_hours", 24 * 365, false, path,
+                               c.max_attestation_age_hours));
   return OkStatus();
 }
 
@@ -203,7 +261,9 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
                                 std::string(err.description()));
   }
   HK_RETURN_IF_ERROR(CheckKnownKeys(
-      root, "", {"store", "keys", "audit", "server", "identity", "signature"}, path));
+      root, "",
+      {"store", "keys", "audit", "server", "identity", "signature", "sanitize", "maintenance"},
+      path));
   Config c;
   auto table = [&](std::string_view name) -> const toml::table* {
     const toml::node* n = root.get(name);
@@ -242,6 +302,12 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
   }
   if (const toml::table* t = table("signature")) {
     HK_RETURN_IF_ERROR(ParseSignature(*t, path, c.signature));
+  }
+  if (const toml::table* t = table("sanitize")) {
+    HK_RETURN_IF_ERROR(ParseSanitize(*t, path, c.sanitize));
+  }
+  if (const toml::table* t = table("maintenance")) {
+    HK_RETURN_IF_ERROR(ParseMaintenance(*t, path, c.maintenance));
   }
   if (c.store_id.size() != 32) {
     return InvalidArgumentError(path + ": store.id is missing or malformed");
@@ -324,6 +390,61 @@ std::string RenderSignature(const SignatureConfig& s) {
   for (const auto& [type, quals] : s.qualifications) {
     out += TomlString(type) + " = " + TomlList(quals) + "\n";
   }
+  return out;
+}
+
+std::string RenderMaintenance(const MaintenanceConfig& m) {
+  return "\n"
+         "[maintenance]\n"
+         "# Files sent during remote maintenance need the sender's signed sanitisation\n"
+         "# attestation (docs/sanitize.md). Vendor CAs allowed to sign it (PEM); empty: no\n"
+         "# maintenance transfer is accepted.\n"
+         "trust_anchor_files = " +
+         TomlList(m.trust_anchor_files) +
+         "\n"
+         "crl_files = " +
+         TomlList(m.crl_files) +
+         "\n"
+         "require_revocation = " +
+         (m.require_revocation ? "true" : "false") +
+         "\n"
+         "max_attestation_age_hours = " +
+         std::to_string(m.max_attestation_age_hours) + "\n";
+}
+
+std::string RenderSanitize(const SanitizeConfig& s) {
+  std::string out =
+      "\n"
+      "[sanitize]\n"
+      "# Every file on every way in is checked by content and disarmed (docs/sanitize.md).\n"
+      "# A file with active content (macros, scripts, embedded programs): disarm, block or\n"
+      "# hold (quarantine until a second person approves). Programs are always blocked.\n"
+      "action = " +
+      TomlString(s.action) +
+      "\n"
+      "# A ClamAV signature database directory (e.g. /var/lib/clamav); empty: no ClamAV scan.\n"
+      "clamav_database_dir = " +
+      TomlString(s.clamav_database_dir) +
+      "\n"
+      "# Limits against decompression bombs.\n"
+      "max_expanded_mb = " +
+      std::to_string(s.max_expanded_mb) +
+      "\n"
+      "max_expansion_ratio = " +
+      std::to_string(s.max_expansion_ratio) +
+      "\n"
+      "max_archive_entries = " +
+      std::to_string(s.max_archive_entries) +
+      "\n"
+      "max_depth = " +
+      std::to_string(s.max_depth) +
+      "\n"
+      "\n"
+      "# Overrides: \"<source>:<type>\" = action; source api, cli, import or maintenance,\n"
+      "# type as in docs/sanitize.md; * matches any. The most specific rule wins.\n"
+      "[sanitize.rules]\n";
+  for (const auto& [key, action] : s.rules)
+    out += TomlString(key) + " = " + TomlString(action) + "\n";
   return out;
 }
 
@@ -450,7 +571,8 @@ std::string RenderConfig(const Config& c) {
          "\n"
          "# User administration and API tokens need the password entered this recently.\n"
          "reauthenticate_minutes = " +
-         std::to_string(c.identity.reauthenticate_minutes) + "\n" + RenderSignature(c.signature);
+         std::to_string(c.identity.reauthenticate_minutes) + "\n" + RenderSignature(c.signature) +
+         RenderSanitize(c.sanitize) + RenderMaintenance(c.maintenance);
 }
 
 }  // namespace hokan

@@ -77,6 +77,38 @@ struct SignatureConfig {
   std::string pkcs11_token_label;
 };
 
+// [sanitize]: content disarm on every way in (issue 5, G-6.5-C12, G-6.8-C9, G-6.5-C10).
+struct SanitizeConfig {
+  // What to do with a file that carries active content: "disarm" (remove it), "block", or
+  // "hold" (quarantine until a second person approves). Programs and scripts are always
+  // blocked.
+  std::string action = "disarm";
+  // Overrides, keyed "<source>:<type>" where either may be "*": source is api, cli, import or
+  // maintenance; type a detected type name (docs/sanitize.md), e.g. "*:docm" = "hold",
+  // "maintenance:*" = "block". The most specific rule wins (source:type, *:type, source:*).
+  std::map<std::string, std::string> rules;
+  // A ClamAV signature database directory (freshclam's, e.g. /var/lib/clamav). Empty: no
+  // malware scan, hokan's own checks only. When set and unreadable, hokan refuses to start.
+  std::string clamav_database_dir;
+  // Limits against decompression bombs and hostile files.
+  std::uint64_t max_expanded_mb = 1024;
+  std::uint64_t max_expansion_ratio = 200;
+  std::uint64_t max_archive_entries = 10000;
+  std::uint64_t max_depth = 4;
+};
+
+// [maintenance]: files sent during remote maintenance must carry the sender's signed
+// sanitisation attestation (G-6.8-C9; docs/sanitize.md).
+struct MaintenanceConfig {
+  // PEM files of the vendor CAs whose certificates may sign attestations. Empty: no
+  // maintenance transfer is accepted.
+  std::vector<std::string> trust_anchor_files;
+  std::vector<std::string> crl_files;
+  bool require_revocation = true;
+  // An attestation signed longer ago than this is refused (a replayed old transfer).
+  std::uint64_t max_attestation_age_hours = 72;
+};
+
 struct Config {
   std::string store_id;
   std::uint64_t max_content_bytes = 64ull * 1024 * 1024;
@@ -87,6 +119,8 @@ struct Config {
   ServerConfig server;
   IdentityConfig identity;
   SignatureConfig signature;
+  SanitizeConfig sanitize;
+  MaintenanceConfig maintenance;
 };
 
 // kInvalidArgument naming the key and line for anything malformed or unknown.
