@@ -55,6 +55,8 @@ constexpr std::array<std::string_view, 28> kRunnableExtensions = {
 // The type a member's name claims when that type runs: the member is dropped whatever it holds,
 // since whoever unpacks it would start it by its name.
 std::string RunnableByName(std::string_view name) {
+  // Windows drops trailing dots and spaces from a file name: "run.bat. " is unpacked as run.bat.
+  while (!name.empty() && (name.back() == '.' || name.back() == ' ')) name.remove_suffix(1);
   std::string claimed = TypeClaimedByName(name);
   if (!claimed.empty() && MakeType(claimed).executable) return claimed;
   std::string ext = LowerExtension(name);

@@ -252,6 +252,7 @@ TEST(ZipArchive, MembersNamedAsProgramsAreDroppedWhateverTheyHold) {
   const Bytes in = MakeZip({{"run.bat", "echo hello\n"},
                             {"setup.reg", "Windows Registry Editor Version 5.00\n"},
                             {"link.URL", "[InternetShortcut]\nURL=file://x\n"},
+                            {"tool.cmd. .", "echo hi\n"},
                             {"ok.txt", "fine\n"}});
   Disarmed d = Disarm(in);
   ASSERT_OK(d.output);
@@ -259,6 +260,7 @@ TEST(ZipArchive, MembersNamedAsProgramsAreDroppedWhateverTheyHold) {
   EXPECT_THAT(d.findings, Contains(Finding("executable", "run.bat", Action::kRemoved)));
   EXPECT_THAT(d.findings, Contains(Finding("executable", "setup.reg", Action::kRemoved)));
   EXPECT_THAT(d.findings, Contains(Finding("executable", "link.URL", Action::kRemoved)));
+  EXPECT_THAT(d.findings, Contains(Finding("executable", "tool.cmd. .", Action::kRemoved)));
 }
 
 TEST(ZipArchive, MacroDocumentInsideIsDisarmedAndRenamed) {
@@ -281,6 +283,7 @@ TEST(ZipArchive, PathsThatLeaveTheFolderAndLinksAreDropped) {
                {"/etc/evil.txt", "x"},
                {"C:/evil.txt", "x"},
                {"a\\..\\..\\evil.txt", "x"},
+               {".. /evil.txt", "x"},
                {"file.txt:stream", "x"},
                {"link", "/etc/passwd"},
                {"ok.txt", "fine\n"}},
@@ -293,7 +296,7 @@ TEST(ZipArchive, PathsThatLeaveTheFolderAndLinksAreDropped) {
   ASSERT_OK(d.output);
   EXPECT_EQ(Names(Unzip(*d.output)), std::set<std::string>{"ok.txt"});
   for (const char* name : {"../evil.txt", "/etc/evil.txt", "C:/evil.txt", "a\\..\\..\\evil.txt",
-                           "file.txt:stream", "link"}) {
+                           ".. /evil.txt", "file.txt:stream", "link"}) {
     EXPECT_THAT(d.findings, Contains(Finding("unsafe-path", name, Action::kRemoved))) << name;
   }
 }
@@ -414,7 +417,8 @@ TEST(ZipArchive, TotalExpansionIsSharedAcrossMembers) {
 
 TEST(ZipArchive, TruncatedArchiveIsMalformed) {
   Bytes in = MakeZip({{"a.txt", "Benign text 123\n"}, {"b.txt", "more\n"}});
-  in.resize(in.size() - 30);
+  ASSERT_GT(in.size(), 30u);
+  in.erase(in.end() - 30, in.end());  // Not resize(): a false gcc -O1 -Wstringop-overflow.
   Disarmed d = Disarm(in);
   EXPECT_THAT(d.output, StatusIs(StatusCode::kInvalidArgument));
 

@@ -56,7 +56,9 @@ Result<std::unique_ptr<ClamavScanner>> ClamavScanner::Open(FileSystem& fs,
   TimePoint newest{};
   std::vector<std::string> versions;
   for (const std::string& name : signature_files) {
-    const std::string path = database_dir + "/" + name;
+    std::string path = database_dir;
+    path += "/";
+    path += name;
     if (IsCvd(name)) {
       cl_cvd* head = cl_cvdhead(path.c_str());
       if (head == nullptr) return DataLossError("the ClamAV database " + path + " is damaged");

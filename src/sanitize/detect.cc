@@ -20,6 +20,9 @@ namespace {
 
 using sanitize_internal::MakeType;
 
+// How far into a file the text and script checks look.
+constexpr std::size_t kLookAhead = std::size_t{64} << 10;
+
 bool StartsWith(ByteView in, std::string_view prefix) {
   return in.size() >= prefix.size() && std::memcmp(in.data(), prefix.data(), prefix.size()) == 0;
 }
@@ -60,7 +63,7 @@ std::string MagicDescription(ByteView in) {
   thread_local MagicCookie magic;
   if (magic.cookie == nullptr) return "";
   // libmagic looks at the start of a file; 64 KiB is plenty and bounds its work.
-  const std::size_t n = std::min<std::size_t>(in.size(), 64 * 1024);
+  const std::size_t n = std::min<std::size_t>(in.size(), kLookAhead);
   const char* text = magic_buffer(magic.cookie, in.data(), n);
   return text != nullptr ? std::string(text) : std::string();
 }
@@ -88,7 +91,7 @@ bool ContainsNoCase(std::string_view haystack, std::string_view needle) {
 // Strong signs that a text file is a script for Windows Script Host, PowerShell or cmd.exe.
 // Clinical text does not say these; a note that quotes one is better refused than run.
 std::string ScriptKind(std::string_view text) {
-  std::string_view head = text.substr(0, std::min<std::size_t>(text.size(), 64 * 1024));
+  std::string_view head = text.substr(0, std::min<std::size_t>(text.size(), kLookAhead));
   std::size_t start = 0;
   while (start < head.size() && std::isspace(static_cast<unsigned char>(head[start])) != 0) {
     ++start;
@@ -125,7 +128,7 @@ std::string ScriptKind(std::string_view text) {
 
 // Looks like text: no NUL and few control characters in the first 64 KiB.
 bool LooksLikeText(ByteView in) {
-  const std::size_t n = std::min<std::size_t>(in.size(), 64 * 1024);
+  const std::size_t n = std::min<std::size_t>(in.size(), kLookAhead);
   std::size_t controls = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint8_t c = in[i];
@@ -224,7 +227,7 @@ std::string DetectName(ByteView in, std::string_view ext) {
   }
   if (in.empty()) return "text";
   if (LooksLikeText(in)) {
-    const std::string script = ScriptKind(AsChars(in));
+    std::string script = ScriptKind(AsChars(in));
     if (!script.empty()) return script;
     return TextType(in, ext);
   }
@@ -260,7 +263,7 @@ std::string TypeClaimedByName(std::string_view declared_name) {
   for (const auto& [alias, name] : kAliases) {
     if (ext == alias) return std::string(name);
   }
-  const std::string script = ScriptByExtension(ext);
+  std::string script = ScriptByExtension(ext);
   if (!script.empty()) return script;
   const DetectedType known = MakeType(ext);
   if (known.media_type != "application/octet-stream" || ext == "unknown") {

@@ -50,13 +50,13 @@ Status Malformed(std::string_view format, const char* message) {
 }
 
 // Width x height against max_image_pixels, before anything of that size is allocated.
-Status CheckPixels(Context& ctx, std::string_view format, std::string location, std::uint64_t width,
-                   std::uint64_t height) {
+Status CheckPixels(Context& ctx, std::string_view format, const std::string& location,
+                   std::uint64_t width, std::uint64_t height) {
   if (width == 0 || height == 0) return Malformed(format, "the image has no pixels");
   const std::uint64_t limit = ctx.limits().max_image_pixels;
   // Both are below 2^32, so the product cannot overflow.
   if (width * height <= limit) return OkStatus();
-  ctx.Add("limit-exceeded", std::move(location), Action::kBlocked,
+  ctx.Add("limit-exceeded", location, Action::kBlocked,
           "The image declares " + std::to_string(width) + " x " + std::to_string(height) +
               " pixels, more than " + std::to_string(limit) + " (max_image_pixels).",
           false);

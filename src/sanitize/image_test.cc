@@ -317,7 +317,7 @@ std::string ExifWithOrientation(int orientation) {
 
 // An RGB JPEG of `pixels`, with the given APP1 and comment markers.
 Bytes EncodeJpeg(const Bytes& pixels, int width, int height, const std::string& exif,
-                 const std::string& comment) {
+                 const std::string& comment, J_COLOR_SPACE space = JCS_RGB, int components = 3) {
   jpeg_compress_struct cinfo{};
   jpeg_error_mgr err{};
   cinfo.err = jpeg_std_error(&err);
@@ -328,8 +328,8 @@ Bytes EncodeJpeg(const Bytes& pixels, int width, int height, const std::string& 
   jpeg_mem_dest(&cinfo, &buffer, &size);
   cinfo.image_width = static_cast<JDIMENSION>(width);
   cinfo.image_height = static_cast<JDIMENSION>(height);
-  cinfo.input_components = 3;
-  cinfo.in_color_space = JCS_RGB;
+  cinfo.input_components = components;
+  cinfo.in_color_space = space;
   jpeg_set_defaults(&cinfo);
   jpeg_set_quality(&cinfo, 95, TRUE);
   jpeg_start_compress(&cinfo, TRUE);
@@ -342,8 +342,9 @@ Bytes EncodeJpeg(const Bytes& pixels, int width, int height, const std::string& 
                       static_cast<unsigned>(comment.size()));
   }
   while (cinfo.next_scanline < cinfo.image_height) {
-    JSAMPROW row =
-        const_cast<JSAMPROW>(pixels.data() + std::size_t{cinfo.next_scanline} * width * 3);
+    JSAMPROW row = const_cast<JSAMPROW>(pixels.data() + std::size_t{cinfo.next_scanline} *
+                                                            static_cast<std::size_t>(width) *
+                                                            static_cast<std::size_t>(components));
     jpeg_write_scanlines(&cinfo, &row, 1);
   }
   jpeg_finish_compress(&cinfo);
@@ -359,7 +360,7 @@ struct DecodedJpeg {
   Bytes pixels;  // RGB.
 };
 
-DecodedJpeg DecodeJpeg(const Bytes& file) {
+DecodedJpeg DecodeJpeg(const Bytes& file, J_COLOR_SPACE space = JCS_RGB, int components = 3) {
   jpeg_decompress_struct cinfo{};
   jpeg_error_mgr err{};
   cinfo.err = jpeg_std_error(&err);
@@ -367,14 +368,16 @@ DecodedJpeg DecodeJpeg(const Bytes& file) {
   jpeg_create_decompress(&cinfo);
   jpeg_mem_src(&cinfo, file.data(), file.size());
   jpeg_read_header(&cinfo, TRUE);
-  cinfo.out_color_space = JCS_RGB;
+  cinfo.out_color_space = space;
   jpeg_start_decompress(&cinfo);
+  EXPECT_EQ(cinfo.output_components, components);
   DecodedJpeg out;
   out.width = static_cast<int>(cinfo.output_width);
   out.height = static_cast<int>(cinfo.output_height);
-  out.pixels.resize(std::size_t{cinfo.output_width} * cinfo.output_height * 3);
+  const std::size_t stride = std::size_t{cinfo.output_width} * cinfo.output_components;
+  out.pixels.resize(stride * cinfo.output_height);
   while (cinfo.output_scanline < cinfo.output_height) {
-    JSAMPROW row = out.pixels.data() + std::size_t{cinfo.output_scanline} * out.width * 3;
+    JSAMPROW row = out.pixels.data() + std::size_t{cinfo.output_scanline} * stride;
     jpeg_read_scanlines(&cinfo, &row, 1);
   }
   jpeg_finish_decompress(&cinfo);
@@ -461,6 +464,30 @@ TEST(ImageDisarm, JpegExifOrientationIsAppliedToThePixels) {
   ASSERT_EQ(decoded.height, 16);
   EXPECT_LT(decoded.pixels[std::size_t{2 * 8 + 4} * 3], 40);    // Row 2: black.
   EXPECT_GT(decoded.pixels[std::size_t{13 * 8 + 4} * 3], 215);  // Row 13: white.
+}
+
+TEST(ImageDisarm, JpegGreyAndCmykKeepTheirColourSpace) {
+  const int width = 24;
+  const int height = 16;
+  for (const auto& [space, components] : {std::pair{JCS_GRAYSCALE, 1}, std::pair{JCS_CMYK, 4}}) {
+    SCOPED_TRACE(components);
+    Bytes pixels;
+    for (int i = 0; i < width * height * components; ++i) {
+      pixels.push_back(
+          static_cast<std::uint8_t>(60 + (i / components) % width * 3 + i % components));
+    }
+    Disarmed d = RunImage(EncodeJpeg(pixels, width, height, "", "", space, components), "jpeg");
+    ASSERT_OK(d.result);
+    const DecodedJpeg decoded = DecodeJpeg(*d.result, space, components);
+    ASSERT_EQ(decoded.width, width);
+    ASSERT_EQ(decoded.height, height);
+    ASSERT_EQ(decoded.pixels.size(), pixels.size());
+    double total = 0;
+    for (std::size_t i = 0; i < pixels.size(); ++i) {
+      total += std::abs(int{pixels[i]} - int{decoded.pixels[i]});
+    }
+    EXPECT_LT(total / static_cast<double>(pixels.size()), 3.0);
+  }
 }
 
 TEST(ImageDisarm, JpegTruncatedHugeOrCorruptIsRefused) {
@@ -599,10 +626,17 @@ std::vector<ReadPage> ReadTiff(const Bytes& file) {
     TIFFGetField(tif, TIFFTAG_XRESOLUTION, &page.x_resolution);
     char* description = nullptr;
     page.has_description = TIFFGetField(tif, TIFFTAG_IMAGEDESCRIPTION, &description) != 0;
-    const tmsize_t row_bytes = TIFFScanlineSize(tif);
-    page.rows.resize(static_cast<std::size_t>(row_bytes) * page.height);
-    for (std::uint32_t y = 0; y < page.height; ++y) {
-      EXPECT_EQ(TIFFReadScanline(tif, page.rows.data() + y * row_bytes, y, 0), 1);
+    std::uint16_t planar = PLANARCONFIG_CONTIG;
+    TIFFGetFieldDefaulted(tif, TIFFTAG_PLANARCONFIG, &planar);
+    const std::size_t planes = planar == PLANARCONFIG_SEPARATE ? page.samples : 1;
+    const auto row_bytes = static_cast<std::size_t>(TIFFScanlineSize(tif));
+    page.rows.resize(row_bytes * page.height * planes);
+    for (std::size_t plane = 0; plane < planes; ++plane) {
+      for (std::uint32_t y = 0; y < page.height; ++y) {
+        EXPECT_EQ(TIFFReadScanline(tif, page.rows.data() + (plane * page.height + y) * row_bytes, y,
+                                   static_cast<std::uint16_t>(plane)),
+                  1);
+      }
     }
     pages.push_back(std::move(page));
   } while (TIFFReadDirectory(tif) != 0);
@@ -645,6 +679,80 @@ TEST(ImageDisarm, MultiPageTiffKeepsEveryPageAndItsPixels) {
   Disarmed plain = RunImage(WriteTiff(pages, false), "tiff");
   ASSERT_OK(plain.result);
   EXPECT_TRUE(plain.findings.empty());
+}
+
+// Tiles are put back together into rows; separate colour planes stay separate.
+TEST(ImageDisarm, TiledAndPlanarTiffKeepTheirPixels) {
+  testing::TempDir dir;
+  const std::uint32_t width = 40;
+  const std::uint32_t height = 20;
+  auto sample = [](std::uint32_t x, std::uint32_t y, std::uint32_t c) {
+    return static_cast<std::uint8_t>(x * 5 + y * 11 + c * 70);
+  };
+  Bytes expected;
+  for (std::uint32_t y = 0; y < height; ++y) {
+    for (std::uint32_t x = 0; x < width; ++x) {
+      for (std::uint32_t c = 0; c < 3; ++c) expected.push_back(sample(x, y, c));
+    }
+  }
+
+  const std::string tiled_path = dir.path() + "/tiled.tif";
+  TIFF* tif = TIFFOpen(tiled_path.c_str(), "w");
+  ASSERT_NE(tif, nullptr);
+  TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, width);
+  TIFFSetField(tif, TIFFTAG_IMAGELENGTH, height);
+  TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 8);
+  TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 3);
+  TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
+  TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+  TIFFSetField(tif, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
+  TIFFSetField(tif, TIFFTAG_TILEWIDTH, 16);
+  TIFFSetField(tif, TIFFTAG_TILELENGTH, 16);
+  for (std::uint32_t ty = 0; ty < height; ty += 16) {
+    for (std::uint32_t tx = 0; tx < width; tx += 16) {
+      Bytes tile(std::size_t{16} * 16 * 3, 0);
+      for (std::uint32_t y = 0; y < 16 && ty + y < height; ++y) {
+        for (std::uint32_t x = 0; x < 16 && tx + x < width; ++x) {
+          for (std::uint32_t c = 0; c < 3; ++c) {
+            tile[(std::size_t{y} * 16 + x) * 3 + c] = sample(tx + x, ty + y, c);
+          }
+        }
+      }
+      ASSERT_GT(TIFFWriteTile(tif, tile.data(), tx, ty, 0, 0), 0);
+    }
+  }
+  TIFFClose(tif);
+  Disarmed tiled = RunImage(ReadAll(tiled_path), "tiff");
+  ASSERT_OK(tiled.result);
+  std::vector<ReadPage> out = ReadTiff(*tiled.result);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].rows, expected);
+
+  const std::string planar_path = dir.path() + "/planar.tif";
+  tif = TIFFOpen(planar_path.c_str(), "w");
+  ASSERT_NE(tif, nullptr);
+  TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, width);
+  TIFFSetField(tif, TIFFTAG_IMAGELENGTH, height);
+  TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 8);
+  TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 3);
+  TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
+  TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_SEPARATE);
+  TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, 7);
+  Bytes planes;
+  for (std::uint16_t c = 0; c < 3; ++c) {
+    for (std::uint32_t y = 0; y < height; ++y) {
+      Bytes row;
+      for (std::uint32_t x = 0; x < width; ++x) row.push_back(sample(x, y, c));
+      planes.insert(planes.end(), row.begin(), row.end());
+      ASSERT_EQ(TIFFWriteScanline(tif, row.data(), y, c), 1);
+    }
+  }
+  TIFFClose(tif);
+  Disarmed planar = RunImage(ReadAll(planar_path), "tiff");
+  ASSERT_OK(planar.result);
+  out = ReadTiff(*planar.result);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].rows, planes);
 }
 
 // YCbCr JPEG-in-TIFF goes through libtiff's RGBA conversion: same size, pixels close.

@@ -977,9 +977,15 @@ void OoxmlDisarmer::RemoveExternalRelationships() {
                         : "A reference to a template on the author's disk was removed.",
                  remote);
       } else {
+        // The type's last segment names it for people (oleObject, image, frame); it comes from
+        // the file, so only a plain word of it is repeated.
+        const bool plain =
+            suffix.size() <= 40 && std::all_of(suffix.begin(), suffix.end(), [](char c) {
+              return std::isalnum(static_cast<unsigned char>(c)) != 0;
+            });
         ctx_.Add("external-link", where, Action::kRemoved,
-                 "An external " + std::string(suffix) +
-                     " relationship (fetched when the file is opened or updated) was removed.");
+                 "An external " + (plain ? std::string(suffix) + " " : std::string()) +
+                     "relationship (fetched when the file is opened or updated) was removed.");
       }
       rel.removed = true;
       changed_ = true;

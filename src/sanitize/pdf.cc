@@ -51,6 +51,8 @@ constexpr std::size_t kMaxObjects = 1'000'000;
 constexpr std::uint64_t kMaxValues = 20'000'000;
 // Longest dictionary key quoted in a finding's location.
 constexpr std::size_t kMaxKeyChars = 48;
+// Findings of one kind listed one by one; the rest are counted in one more finding.
+constexpr int kMaxFindingsPerKind = 100;
 
 // What a reference leads to, when it is active content.
 struct Active {
@@ -102,10 +104,12 @@ constexpr NameRule kKeyRules[] = {
 };
 
 // Raw names that, when present in the bytes but absent from what qpdf reads, point to content
-// outside the current revision (an earlier incremental update, a damaged part).
+// outside the current revision (an earlier incremental update, a damaged part). Each is long
+// enough not to turn up by chance in compressed or image data (/JS alone would, about once in
+// 300 MB; an action with /JS also has /S /JavaScript).
 constexpr std::string_view kRawTokens[] = {
-    "/JavaScript", "/JS",         "/Launch",     "/EmbeddedFile", "/EmbeddedFiles", "/RichMedia",
-    "/XFA",        "/SubmitForm", "/ImportData", "/GoToR",        "/GoToE",
+    "/JavaScript", "/Launch",     "/EmbeddedFile", "/EmbeddedFiles", "/RichMedia",
+    "/XFA",        "/SubmitForm", "/ImportData",   "/GoToR",         "/GoToE",
 };
 
 template <std::size_t N>
@@ -206,6 +210,10 @@ class PdfDisarmer {
   bool Judge(const QPDFObjectHandle& container, std::string_view key, const QPDFObjectHandle& value,
              const std::string& location);
   void Removed(const Active& active, const std::string& location);
+  // Context::Add for the walk's findings, at most kMaxFindingsPerKind of each kind.
+  void Found(std::string_view kind, std::string location, Action action, std::string detail,
+             bool active);
+  void SummariseOverflow();
 
   QPDF& pdf_;
   Context& ctx_;
@@ -215,6 +223,13 @@ class PdfDisarmer {
   bool signed_ = false;
   bool removed_embedded_files_ = false;
   bool removed_xfa_ = false;
+  struct Overflow {
+    Action action = Action::kReported;
+    bool active = false;
+    int listed = 0;
+    int more = 0;
+  };
+  std::map<std::string, Overflow, std::less<>> per_kind_;
 };
 
 Status PdfDisarmer::Run(ByteView raw) {
@@ -223,6 +238,7 @@ Status PdfDisarmer::Run(ByteView raw) {
   DropUnreferenced();
   CutActiveContent();
   if (!changed_) CheckRawTokens(raw);
+  SummariseOverflow();
   if (pdf_.anyWarnings()) {
     ctx_.Add("repaired", "", Action::kReported,
              "qpdf had to repair the file's structure (" + std::to_string(pdf_.numWarnings()) +
@@ -312,18 +328,41 @@ void PdfDisarmer::DropUnreferenced() {
       active = {"embedded-file", "A file specification with an embedded file"};
     }
     if (active.kind.empty()) continue;
-    ctx_.Add(std::string(active.kind), ObjectLabel(obj.getObjGen()), Action::kRemoved,
-             std::string(active.what) + ", in an object nothing refers to, was dropped.");
+    Found(active.kind, ObjectLabel(obj.getObjGen()), Action::kRemoved,
+          std::string(active.what) + ", in an object nothing refers to, was dropped.", true);
     changed_ = true;
   }
 }
 
 void PdfDisarmer::Removed(const Active& active, const std::string& location) {
-  ctx_.Add(std::string(active.kind), location, Action::kRemoved,
-           Capitalised(active.what) + " was removed.");
+  Found(active.kind, location, Action::kRemoved, Capitalised(active.what) + " was removed.", true);
   changed_ = true;
   if (active.kind == "embedded-file") removed_embedded_files_ = true;
   if (active.kind == "xfa") removed_xfa_ = true;
+}
+
+void PdfDisarmer::Found(std::string_view kind, std::string location, Action action,
+                        std::string detail, bool active) {
+  auto it = per_kind_.find(kind);
+  if (it == per_kind_.end()) it = per_kind_.emplace(std::string(kind), Overflow{}).first;
+  Overflow& seen = it->second;
+  if (seen.listed == kMaxFindingsPerKind) {
+    ++seen.more;
+    return;
+  }
+  ++seen.listed;
+  seen.action = action;
+  seen.active = active;
+  ctx_.Add(std::string(kind), std::move(location), action, std::move(detail), active);
+}
+
+void PdfDisarmer::SummariseOverflow() {
+  for (const auto& [kind, seen] : per_kind_) {
+    if (seen.more == 0) continue;
+    ctx_.Add(kind, "", seen.action,
+             std::to_string(seen.more) + " more findings of this kind are not listed one by one.",
+             seen.active);
+  }
 }
 
 bool PdfDisarmer::Judge(const QPDFObjectHandle& container, std::string_view key,
@@ -338,8 +377,8 @@ bool PdfDisarmer::Judge(const QPDFObjectHandle& container, std::string_view key,
   const Active active = Classify(value);
   if (active.kind.empty()) return false;
   if (active.uri && key == "/A" && IsLinkOrBookmark(container)) {
-    ctx_.Add("uri-link", location, Action::kReported,
-             "A link opens a web address when the reader clicks it; it was kept.", false);
+    Found("uri-link", location, Action::kReported,
+          "A link opens a web address when the reader clicks it; it was kept.", false);
     return false;
   }
   Removed(active, location);
@@ -415,15 +454,17 @@ void PdfDisarmer::CutActiveContent() {
 
 void PdfDisarmer::CheckRawTokens(ByteView in) {
   const std::string_view bytes = AsChars(in);
-  auto is_delimiter = [](char c) {
-    constexpr std::string_view kDelimiters = " \t\r\n\f/<>[]()%{}";
-    return kDelimiters.find(c) != std::string_view::npos || c == '\0';
-  };
-  for (const std::string_view token : kRawTokens) {
-    for (std::size_t at = bytes.find(token); at != std::string_view::npos;
-         at = bytes.find(token, at + 1)) {
+  constexpr std::string_view kDelimiters = " \t\r\n\f/<>[]()%{}";
+  // One pass over the names in the file: every '/' is compared with each token.
+  for (std::size_t at = bytes.find('/'); at != std::string_view::npos;
+       at = bytes.find('/', at + 1)) {
+    for (const std::string_view token : kRawTokens) {
+      if (bytes.compare(at, token.size(), token) != 0) continue;
       const std::size_t end = at + token.size();
-      if (end < bytes.size() && !is_delimiter(bytes[end])) continue;
+      if (end < bytes.size() && bytes[end] != '\0' &&
+          kDelimiters.find(bytes[end]) == std::string_view::npos) {
+        continue;
+      }
       ctx_.Add("unreferenced-active", "offset " + std::to_string(at), Action::kRemoved,
                "The name " + std::string(token) +
                    " appears outside the objects the file's cross-reference table leads to (an "
@@ -479,6 +520,17 @@ Result<Bytes> DisarmOrThrow(ByteView in, Context& ctx) {
   HK_RETURN_IF_ERROR(disarmer.Run(in));
   if (!disarmer.changed()) return Bytes(in.begin(), in.end());
 
+  // A usage-rights signature (Reader extensions) cannot match the rewritten file; left in, the
+  // reader would warn that the document was changed.
+  QPDFObjectHandle perms = pdf.getRoot().getKey("/Perms");
+  if (perms.isDictionary() && (perms.hasKey("/UR3") || perms.hasKey("/UR"))) {
+    perms.removeKey("/UR3");
+    perms.removeKey("/UR");
+    ctx.Add("signature-invalidated", "/Root/Perms", Action::kReported,
+            "The usage-rights signature (reader extensions) would not match the rewritten file; "
+            "it was removed.",
+            false);
+  }
   QPDFWriter writer(pdf);
   writer.setOutputMemory();
   writer.setObjectStreamMode(qpdf_o_preserve);

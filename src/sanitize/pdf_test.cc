@@ -762,6 +762,9 @@ TEST(PdfDisarm, ReportsThatASignatureIsInvalidated) {
   QPDFObjectHandle form = fixture.Indirect("<< /Fields [] /SigFlags 3 >>");
   form.getKey("/Fields").appendItem(field);
   fixture.root().replaceKey("/AcroForm", form);
+  fixture.root().replaceKey("/Perms",
+                            QPDFObjectHandle::parse("<< /UR3 << /Type /Sig /Filter /Adobe.PPKLite "
+                                                    "/Contents <00> /Reference [] >> >>"));
   {
     const Bytes in = fixture.Write();
     const Disarmed d = Disarm(in);
@@ -774,6 +777,28 @@ TEST(PdfDisarm, ReportsThatASignatureIsInvalidated) {
   const SanitizeFinding* invalidated = FindKind(d, "signature-invalidated");
   ASSERT_NE(invalidated, nullptr);
   EXPECT_FALSE(invalidated->active);
+  ExpectDisarmedAndIntact(*d.output);
+  QPDF out;
+  out.processMemoryFile("out", reinterpret_cast<const char*>(d.output->data()), d.output->size());
+  EXPECT_FALSE(out.getRoot().getKey("/Perms").hasKey("/UR3"));
+  EXPECT_TRUE(out.getRoot().getKey("/AcroForm").getKey("/Fields").getArrayItem(0).hasKey("/V"));
+}
+
+// A page with many scripted links: each is removed, the report lists the first hundred and
+// counts the rest.
+TEST(PdfDisarm, ManyFindingsAreSummarised) {
+  PdfFixture fixture;
+  for (int i = 0; i < 150; ++i) {
+    fixture.AddAnnotation(fixture.Indirect(
+        "<< /Type /Annot /Subtype /Link /Rect [0 0 10 10] /A << /S /Launch /F (x.exe) >> >>"));
+  }
+  const Disarmed d = Disarm(fixture.Write());
+  ASSERT_OK(d.output);
+  EXPECT_EQ(CountKind(d, "launch-action"), 101);
+  EXPECT_THAT(d.findings.back().detail, HasSubstr("50 more"));
+  EXPECT_TRUE(d.findings.back().active);
+  ExpectDisarmedAndIntact(*d.output);
+  EXPECT_EQ(Inspect(*d.output).annotations, 150);
 }
 
 // End to end: detection, this disarmer, the verdict and report.

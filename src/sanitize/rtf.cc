@@ -25,6 +25,9 @@ constexpr std::size_t kMaxDepth = 1000;
 constexpr std::size_t kMaxInstructionBytes = 4096;
 constexpr std::int64_t kMaxParameter = 10'000'000'000;
 constexpr int kMaxPasses = 4;
+// Far more objects, fields and stray words than any real document has; keeps the list of cuts
+// (16 bytes each) from outgrowing the file.
+constexpr std::size_t kMaxRanges = 100'000;
 
 bool IsLetter(std::uint8_t c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool IsDigit(std::uint8_t c) { return c >= '0' && c <= '9'; }
@@ -96,6 +99,10 @@ class RtfDisarmer {
     std::size_t i = 0;
     const std::size_t n = in_.size();
     while (i < n) {
+      if (ranges_.size() > kMaxRanges) {
+        return Malformed("more than " + std::to_string(kMaxRanges) +
+                         " pieces of active content to remove");
+      }
       const std::uint8_t c = in_[i];
       if (c == '{') {
         if (stack_.size() >= kMaxDepth) {
@@ -208,11 +215,7 @@ class RtfDisarmer {
     }
     if (negative) param = -param;
     std::size_t end = j;
-    if (end < n && in_[end] == ' ') {
-      ++end;  // The delimiter belongs to the word.
-    } else {
-      undelimited_ends_.push_back(j);
-    }
+    if (end < n && in_[end] == ' ') ++end;  // The delimiter belongs to the word.
 
     if (name == "bin") {
       if (param < 0) return Malformed("\\bin has a negative length at " + Offset(i));
@@ -395,7 +398,26 @@ class RtfDisarmer {
   }
 
   void AddRange(std::size_t begin, std::size_t end) {
-    if (begin < end) ranges_.push_back({begin, end});
+    if (begin >= end) return;
+    if (!ranges_.empty() && begin >= ranges_.back().begin && begin <= ranges_.back().end) {
+      ranges_.back().end = std::max(ranges_.back().end, end);  // Consecutive cuts: one range.
+      return;
+    }
+    ranges_.push_back({begin, end});
+  }
+
+  // Whether the input just before `at` ends a control word that had no delimiter ("\b" in
+  // "\b{"): backslash, letters, optional signed digits, the backslash itself not escaped.
+  bool EndsUndelimitedWord(std::size_t at) const {
+    std::size_t i = at;
+    while (i > 0 && IsDigit(in_[i - 1])) --i;
+    if (i > 0 && i < at && in_[i - 1] == '-') --i;
+    const std::size_t letters_end = i;
+    while (i > 0 && IsLetter(in_[i - 1])) --i;
+    if (i == letters_end || i == 0 || in_[i - 1] != '\\') return false;
+    std::size_t backslashes = 0;
+    for (std::size_t k = i - 1; k > 0 && in_[k - 1] == '\\'; --k) ++backslashes;
+    return backslashes % 2 == 0;
   }
 
   // The input without the cut ranges. Where a cut follows a control word that had no delimiter
@@ -405,7 +427,6 @@ class RtfDisarmer {
     if (ranges_.empty()) return Bytes(in_.begin(), in_.end());
     std::sort(ranges_.begin(), ranges_.end(),
               [](const Range& a, const Range& b) { return a.begin < b.begin; });
-    std::sort(undelimited_ends_.begin(), undelimited_ends_.end());
     Bytes out;
     out.reserve(in_.size());
     std::size_t pos = 0;
@@ -420,9 +441,7 @@ class RtfDisarmer {
       ++k;
       out.insert(out.end(), in_.begin() + static_cast<std::ptrdiff_t>(pos),
                  in_.begin() + static_cast<std::ptrdiff_t>(begin));
-      const bool after_word =
-          std::binary_search(undelimited_ends_.begin(), undelimited_ends_.end(), begin);
-      if (after_word && end < in_.size()) {
+      if (end < in_.size() && EndsUndelimitedWord(begin)) {
         const std::uint8_t next = in_[end];
         if (IsLetter(next) || IsDigit(next) || next == ' ' || next == '-') out.push_back(' ');
       }
@@ -436,7 +455,6 @@ class RtfDisarmer {
   Context& ctx_;
   std::vector<Frame> stack_;
   std::vector<Range> ranges_;
-  std::vector<std::size_t> undelimited_ends_;  // Offsets where a control word ended, undelimited.
   bool cut_open_ = false;
   std::size_t cut_start_ = 0;
   std::size_t cut_owner_ = 0;  // The stack index of the group whose close ends the cut.

@@ -198,6 +198,15 @@ TEST(RtfDisarm, StrayObjectWordsAreCut) {
   EXPECT_THAT(findings[0].detail, HasSubstr("2 object control word"));
 }
 
+TEST(RtfDisarm, TooMuchToRemoveIsRefused) {
+  std::string rtf = "{\\rtf1 ";
+  for (int i = 0; i <= 100'000; ++i) rtf += "\\objupdate x";
+  rtf += "}";
+  Disarmed result = RunRtf(rtf);
+  EXPECT_THAT(result.result, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(result.result.error().message(), HasSubstr("more than 100000"));
+}
+
 TEST(RtfDisarm, TrailingDataIsRemovedWhitespaceKept) {
   std::vector<SanitizeFinding> findings;
   const std::string polyglot = "{\\rtf1 x}" + std::string("PK\x03\x04", 4) + "payload";

@@ -25,11 +25,12 @@ Context::Context(const SanitizeOptions& options, int depth, std::string prefix, 
       declared_name_(std::move(declared_name)),
       shared_(shared != nullptr ? shared : &own_shared_) {}
 
-void Context::Add(std::string kind, std::string location, SanitizeFinding::Action action,
+void Context::Add(std::string kind, std::string_view location, SanitizeFinding::Action action,
                   std::string detail, bool active) {
   SanitizeFinding finding;
   finding.kind = std::move(kind);
-  finding.location = prefix_ + location;
+  finding.location = prefix_;
+  finding.location += location;
   finding.action = action;
   finding.detail = std::move(detail);
   finding.active = active;

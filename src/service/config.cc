@@ -139,8 +139,11 @@ Status ParseSanitize(const toml::table& t, const std::string& path, SanitizeConf
       const std::string name(key.str());
       const std::size_t colon = name.find(':');
       if (colon == std::string::npos || colon == 0 || colon + 1 == name.size()) {
-        return InvalidArgumentError(path + ": sanitize.rules key \"" + name +
-                                    "\" must be \"<source>:<type>\" (either may be *)");
+        std::string message = path;
+        message += ": sanitize.rules key \"";
+        message += name;
+        message += "\" must be \"<source>:<type>\" (either may be *)";
+        return InvalidArgumentError(std::move(message));
       }
       std::string action;
       HK_RETURN_IF_ERROR(check_action("sanitize.rules.\"" + name + "\"", &value, action));
@@ -188,8 +191,8 @@ Status ParseMaintenance(const toml::table& t, const std::string& path, Maintenan
       ReadStrings(t, "maintenance.", "trust_anchor_files", path, c.trust_anchor_files));
   HK_RETURN_IF_ERROR(ReadStrings(t, "maintenance.", "crl_files", path, c.crl_files));
   HK_RETURN_IF_ERROR(ReadBool(t, "maintenance", "require_revocation", path, c.require_revocation));
-  HK_RETURN_IF_ERROR(ReadCount(t, "maintenance", "max_attestation_age_hours", 24 * 365, false, path,
-                               c.max_attestation_age_hours));
+  HK_RETURN_IF_ERROR(ReadCount(t, "maintenance", "max_attestation_age_hours",
+                               std::uint64_t{24} * 365, false, path, c.max_attestation_age_hours));
   return OkStatus();
 }
 

@@ -59,7 +59,11 @@ Result<std::unique_ptr<Sanitizer>> Sanitizer::Open(Env& env, const SanitizeConfi
   s->limits_.max_depth = static_cast<std::uint32_t>(config.max_depth);
   for (const auto& [key, action] : config.rules) {
     if (!ParseSanitizeAction(action).has_value()) {
-      return InvalidArgumentError("sanitize rule " + key + ": unknown action " + action);
+      std::string message = "sanitize rule ";
+      message += key;
+      message += ": unknown action ";
+      message += action;
+      return InvalidArgumentError(std::move(message));
     }
   }
   if (!ParseSanitizeAction(config.action).has_value()) {

@@ -38,7 +38,7 @@ class Context {
   // Records a finding. `active` marks active content (macro, script, embedded object or program,
   // a link that fetches or runs something): the policy's block/hold applies to a file with at
   // least one such finding. The location is prefixed with the path of enclosing containers.
-  void Add(std::string kind, std::string location, SanitizeFinding::Action action,
+  void Add(std::string kind, std::string_view location, SanitizeFinding::Action action,
            std::string detail, bool active = true);
 
   // Charges `bytes` of decompressed data against the limit for this whole Sanitize() call; a

@@ -367,7 +367,10 @@ std::string UnsafeNameReason(const ZipEntry& entry) {
   std::size_t start = 0;
   while (start <= slashed.size()) {
     const std::size_t end = std::min(slashed.find('/', start), slashed.size());
-    if (std::string_view(slashed).substr(start, end - start) == "..") {
+    // Windows drops trailing dots and spaces, so ".. " and "..." may climb as ".." does.
+    const std::string_view segment = std::string_view(slashed).substr(start, end - start);
+    if (std::count(segment.begin(), segment.end(), '.') >= 2 &&
+        segment.find_first_not_of(". ") == std::string_view::npos) {
       return "the name climbs out of the archive's folder (\"..\")";
     }
     start = end + 1;
