@@ -125,5 +125,47 @@ TEST_F(SanitizeCliTest, BadUsageAndUnreadableInputAreExitTwo) {
   EXPECT_EQ(RunHokan({"sanitize", "--help"}).exit_code, 0);
 }
 
+// `hokan record put` goes through the same sanitiser; the refused original is in quarantine,
+// where `hokan quarantine` shows it and hands it out (audited), but never releases a program.
+TEST_F(SanitizeCliTest, G_6_5_C12_RecordPutOfAProgramIsRefusedAndQuarantined) {
+  const std::string dir = Path("store");
+  ASSERT_EQ(RunHokan({"init", "--dir", dir}).exit_code, 0);
+  Write("letter.pdf", MinimalPe());
+  ProcessResult put =
+      RunHokan({"record", "put", "--dir", dir, "--patient", "P0001", "--type", "referral-letter",
+                "--file", Path("letter.pdf"), "--media-type", "application/pdf"});
+  EXPECT_EQ(put.exit_code, 2) << put.err;
+  EXPECT_THAT(put.err, HasSubstr("refused by the sanitiser"));
+
+  ProcessResult list = RunHokan({"quarantine", "list", "--dir", dir});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  const nlohmann::json items = nlohmann::json::parse(list.out)["items"];
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0]["declared_name"], "letter.pdf");
+  EXPECT_EQ(items[0]["channel"], "cli");
+  const std::string id = items[0]["id"];
+  ProcessResult show = RunHokan({"quarantine", "show", "--dir", dir, "--id", id});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_EQ(nlohmann::json::parse(show.out)["report"]["detected"]["type"], "pe");
+  ASSERT_EQ(RunHokan({"quarantine", "content", "--dir", dir, "--id", id, "--out", Path("orig")})
+                .exit_code,
+            0);
+  EXPECT_EQ(Read("orig"), MinimalPe());
+  ProcessResult release = RunHokan(
+      {"quarantine", "request-release", "--dir", dir, "--id", id, "--reason", "vendor viewer"});
+  EXPECT_EQ(release.exit_code, 4) << release.err;
+  EXPECT_THAT(release.err, HasSubstr("never released"));
+
+  // A clean note goes in, and says so.
+  Write("note.txt", "Stable. Continue current medication.\n");
+  ProcessResult ok =
+      RunHokan({"record", "put", "--dir", dir, "--patient", "P0001", "--type", "progress-note",
+                "--file", Path("note.txt"), "--media-type", "text/plain"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(nlohmann::json::parse(ok.out)["sanitize"], "clean");
+  ProcessResult verify = RunHokan({"verify", "--dir", dir});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
 }  // namespace
 }  // namespace hokan

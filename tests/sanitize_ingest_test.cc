@@ -133,6 +133,25 @@ TEST_F(SanitizeIngestTest, G_6_5_C12_ProgramUploadIsRefusedQuarantinedAndAudited
   EXPECT_THAT(release.body, HasSubstr("never released"));
 }
 
+// G-6.5-C10: external information is checked for malicious software on the way in: the EICAR
+// test file is refused, kept in quarantine, and the event is in the audit log.
+TEST_F(SanitizeIngestTest, G_6_5_C10_EicarUploadIsRefusedQuarantinedAndLogged) {
+  Start();
+  ClientResponse r = Upload("X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*",
+                            "results.txt", "text/plain");
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("EICAR"));
+  auto entries = Entries("record.sanitize");
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].event.outcome, "denied");
+  EXPECT_THAT(entries[0].event.reason, HasSubstr("malware"));
+  auto items = archive_->ListQuarantine(10);
+  ASSERT_OK(items);
+  ASSERT_EQ(items->size(), 1u);
+  EXPECT_EQ((*items)[0].verdict, "blocked");
+  EXPECT_TRUE((*items)[0].executable);
+}
+
 TEST_F(SanitizeIngestTest, DisarmedUploadStoresTheDisarmedCopyAndQuarantinesTheOriginal) {
   Start();
   const std::string original = DicomPolyglot();
