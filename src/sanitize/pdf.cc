@@ -211,7 +211,7 @@ class PdfDisarmer {
              const std::string& location);
   void Removed(const Active& active, const std::string& location);
   // Context::Add for the walk's findings, at most kMaxFindingsPerKind of each kind.
-  void Found(std::string_view kind, std::string location, Action action, std::string detail,
+  void Found(std::string_view kind, const std::string& location, Action action, std::string detail,
              bool active);
   void SummariseOverflow();
 
@@ -341,7 +341,7 @@ void PdfDisarmer::Removed(const Active& active, const std::string& location) {
   if (active.kind == "xfa") removed_xfa_ = true;
 }
 
-void PdfDisarmer::Found(std::string_view kind, std::string location, Action action,
+void PdfDisarmer::Found(std::string_view kind, const std::string& location, Action action,
                         std::string detail, bool active) {
   auto it = per_kind_.find(kind);
   if (it == per_kind_.end()) it = per_kind_.emplace(std::string(kind), Overflow{}).first;
@@ -353,7 +353,7 @@ void PdfDisarmer::Found(std::string_view kind, std::string location, Action acti
   ++seen.listed;
   seen.action = action;
   seen.active = active;
-  ctx_.Add(std::string(kind), std::move(location), action, std::move(detail), active);
+  ctx_.Add(std::string(kind), location, action, std::move(detail), active);
 }
 
 void PdfDisarmer::SummariseOverflow() {
