@@ -72,7 +72,7 @@ struct DetectedType {
 // "launch-action", "embedded-file", "dde-field", "external-link", "remote-template",
 // "activex", "ole-object", "xlm-macro-sheet", "formula-injection", "metadata",
 // "trailing-data", "type-mismatch", "encrypted", "limit-exceeded", "malformed", "executable",
-// "malware"); docs/sanitize.md lists them.
+// "malware", "encoding", "datastore", ...); docs/sanitize.md lists them.
 struct SanitizeFinding {
   enum class Action {
     kRemoved,      // Taken out of the output.
