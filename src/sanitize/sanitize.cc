@@ -261,7 +261,8 @@ SanitizeOutcome Context::Nested(std::string_view location, ByteView content) {
   // The member's findings become the container's. A member that is blocked does not block the
   // container (the container's disarmer drops it and says so), unless a shared limit was hit.
   for (SanitizeFinding finding : child.findings()) {
-    if (finding.action == Action::kBlocked) finding.action = Action::kReported;
+    const bool shared_limit = shared_->limit_hit && finding.kind == "limit-exceeded";
+    if (finding.action == Action::kBlocked && !shared_limit) finding.action = Action::kReported;
     findings_.push_back(std::move(finding));
   }
   return outcome;

@@ -56,6 +56,8 @@ constexpr std::array kTypes = {
     // Recognised, but not let in: hokan has no disarmer for them (scripts in HTML and SVG).
     TypeRow{"html", "text/html", false},
     TypeRow{"svg", "image/svg+xml", false},
+    TypeRow{"ooxml", "application/vnd.openxmlformats-package", false},  // e.g. xlsb
+    TypeRow{"odf", "application/vnd.oasis.opendocument", false},        // Basic macros as XML
     // Programs and scripts: always blocked.
     TypeRow{"pe", "application/vnd.microsoft.portable-executable", true},
     TypeRow{"elf", "application/x-executable", true},
