@@ -286,6 +286,14 @@ Result<PutResult> Archive::PutRecord(const Actor& actor, const PutRequest& reque
   PutRequest req = request;
   req.author = actor.id;
   req.source = actor.source;
+  // Malformed identifiers are refused before anything is looked at or kept.
+  if (request.record_id.empty()) {
+    HK_RETURN_IF_ERROR(ValidatePatientId(request.patient_id));
+    HK_RETURN_IF_ERROR(ValidateRecordType(request.record_type));
+  } else {
+    HK_RETURN_IF_ERROR(ValidateRecordId(request.record_id));
+  }
+  HK_RETURN_IF_ERROR(ValidateMediaType(request.media_type));
 
   // 1. Sanitise (ARCHITECTURE.md, write path step 1), unless two people released this
   //    original from quarantine.
@@ -350,10 +358,8 @@ Result<PutResult> Archive::PutRecord(const Actor& actor, const PutRequest& reque
       return audit_->AppendIn(db, e).error();
     }));
     if (report.verdict == SanitizeVerdict::kHeld) {
-      return FailedPreconditionError(
-          "the file is held for a second person's approval "
-          "(quarantine " +
-          item.id + "): " + report.reason);
+      return FailedPreconditionError(std::string(kHeldPrefix) + " (quarantine " + item.id +
+                                     "): " + report.reason);
     }
     return InvalidArgumentError("the file was refused by the sanitiser (quarantine " + item.id +
                                 "): " + report.reason);
