@@ -113,9 +113,10 @@ measured() {
         printf "corpus: %s files, %.1f MB\n", v["files"], v["bytes"] / 1e6
       } else if (v["phase"] == "inproc") {
         floor = v["floor"] == "none" ? "" : sprintf("; %s %7.1f MB/s -> hokan takes %.2fx its time (best rounds %.2fx)", v["floor"], v["floor_mb_per_s"], v["ratio"], v["best_ratio"])
-        printf "in process %-5s %7.1f MB/s (best round %7.1f), %7.1f files/s; clean/disarmed/blocked %s/%s/%s%s\n",
+        printf "in process %-5s %7.1f MB/s (best round %7.1f), %7.1f files/s; clean/disarmed/blocked %s/%s/%s; ms per clean / disarmed file %.2f / %.2f, DetectType alone %.2f%s\n",
           v["format"], v["mb_per_s"], v["best_mb_per_s"], v["files_per_s"], v["clean"],
-          v["disarmed"], v["blocked"], floor
+          v["disarmed"], v["blocked"], v["clean_ms"], v["disarmed_ms"], v["detect_ms_per_file"],
+          floor
       } else if (v["phase"] == "inproc-all") {
         printf "in process, whole mixed corpus: %.1f MB/s (%s files, %s MB per round in %s s)\n",
           v["mb_per_s"], v["files"], v["mb"], v["seconds_per_round"]
@@ -123,7 +124,7 @@ measured() {
         ratio = (v["tool"] == "hokan" || v["ratio"] == 0) ? "" : sprintf(" -> hokan takes %.2fx its time", v["ratio"])
         printf "per process %-5s %-6s %8.2f ms/file (CPU %6.2f ms), %6.1f MB/s%s%s\n",
           v["format"], v["tool"], v["ms_per_file"], v["cpu_ms_per_file"], v["mb_per_s"], ratio,
-          v["failures"] > 0 ? " FAILURES " v["failures"] : ""
+          (v["failures"] > 0 ? " FAILURES " v["failures"] : "")
       }
     }'
 } | tee "$summary" | tee -a "$log"

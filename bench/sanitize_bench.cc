@@ -14,7 +14,8 @@
 //   zip   --zip-members text files (--rows / 4 lines each), deflated.
 //   csv   --rows rows x 6 columns; every 25th row has a formula cell (=, +, @).
 //   png   --image-width x --image-height RGB (a gradient with noise), a tEXt chunk; libpng.
-//   jpeg  the same pixels at 1.5x the size, quality 90, a COM marker; libjpeg.
+//   jpeg  the same kind of pixels at twice the width and height, quality 90, a COM marker;
+//         libjpeg.
 //   rtf   --paragraphs paragraphs; every other file has an \object group (\objclass Package,
 //         4 KiB of \objdata).
 // The text is drawn from a small vocabulary of clinical words and numbers, so it compresses
@@ -24,7 +25,10 @@
 // load hits hokan and its floor alike:
 //   hokan      hokan::Sanitize() on the bytes in memory, default SanitizeOptions and the file's
 //              name as the declared name (as the ingest paths call it). MB/s = input bytes /
-//              wall time; verdict and finding counts from the first round.
+//              wall time; verdict and finding counts from the first round; time per file by
+//              verdict (a clean file is only inspected, a disarmed one also rewritten). Also
+//              hokan::DetectType() alone on the same files, the part of Sanitize() that decides
+//              the type (libmagic and hokan's own checks).
 //   qpdf-lib   (pdf) QPDF::processMemoryFile + QPDFWriter to memory with the settings hokan's
 //              PDF disarmer writes with (object streams preserved, streams compressed, nothing
 //              decoded): the least a qpdf-based PDF disarmer can cost.
@@ -200,7 +204,11 @@ Bytes MakePdf(FastRandom& rng, std::uint64_t pages, bool active) {
   QPDFObjectHandle first_page;
   for (std::uint64_t p = 0; p < pages; ++p) {
     std::string content = "BT /F1 10 Tf 12 TL 50 760 Td\n";
-    for (int line = 0; line < 60; ++line) content += "(" + Sentence(rng, 95) + ") '\n";
+    for (int line = 0; line < 60; ++line) {
+      content += '(';
+      content += Sentence(rng, 95);
+      content += ") '\n";
+    }
     content += "ET\n";
     QPDFObjectHandle page = pdf.makeIndirectObject(
         QPDFObjectHandle::parse("<< /Type /Page /MediaBox [0 0 612 792] >>"));
@@ -302,7 +310,7 @@ std::string Override(const std::string& part, const std::string& type) {
 // An OLE2 compound file header followed by random bytes: what a vbaProject.bin looks like to
 // anything that does not parse it (the disarmer removes the part; it need not be valid).
 std::string FakeVbaProject(FastRandom& rng) {
-  std::vector<std::uint8_t> body(16 * 1024);
+  std::vector<std::uint8_t> body(std::size_t{16} << 10);
   rng.Fill(body);
   std::string s = "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
   s.append(body.begin(), body.end());
@@ -633,8 +641,8 @@ Bytes MakeFile(const std::string& format, std::uint64_t index, const Sizes& size
                      sizes.image_height, true);
   }
   if (format == "jpeg") {
-    const std::uint64_t w = sizes.image_width * 3 / 2;
-    const std::uint64_t h = sizes.image_height * 3 / 2;
+    const std::uint64_t w = sizes.image_width * 2;
+    const std::uint64_t h = sizes.image_height * 2;
     return EncodeJpeg(Pixels(rng, w, h).data(), w, h, 90, true);
   }
   Flags::Die("unknown format " + format);
@@ -782,7 +790,10 @@ struct FormatRun {
   std::uint64_t bytes = 0;  // One round.
   Pass hokan;
   Pass floor;
+  Pass detect;  // DetectType() alone.
   std::uint64_t clean = 0, disarmed = 0, blocked = 0, held = 0;
+  // Sanitize() time per file by its verdict, all rounds: verdict name -> (seconds, calls).
+  std::map<std::string, std::pair<double, std::uint64_t>> by_verdict;
   std::uint64_t output_bytes = 0;
   std::map<std::string, std::uint64_t> kinds;  // Finding kind (action) -> count.
   std::string first_block_reason;
@@ -824,6 +835,12 @@ void Tally(const SanitizeOutcome& outcome, FormatRun& run) {
   }
 }
 
+double VerdictMs(const FormatRun& run, const std::string& verdict) {
+  const auto it = run.by_verdict.find(verdict);
+  if (it == run.by_verdict.end() || it->second.second == 0) return 0;
+  return 1000.0 * it->second.first / static_cast<double>(it->second.second);
+}
+
 std::string Ratio(double hokan_seconds, double floor_seconds) {
   if (hokan_seconds <= 0 || floor_seconds <= 0) return "n/a";
   char buf[32];
@@ -859,13 +876,25 @@ std::map<std::string, FormatRun> InProcess(const std::vector<Format>& formats, c
       double cpu0 = CpuSeconds();
       auto t0 = Clock::now();
       for (const CorpusFile& file : files) {
+        const auto f0 = Clock::now();
         SanitizeOptions options;
         options.declared_name = file.name;
         SanitizeOutcome outcome = Take(Sanitize(file.content, options), "Sanitize " + file.name);
+        auto& v = run.by_verdict[std::string(SanitizeVerdictName(outcome.report.verdict))];
+        v.first += SecondsSince(f0);
+        ++v.second;
         if (r == 0) Tally(outcome, run);
       }
       run.hokan.rounds.push_back(SecondsSince(t0));
       run.hokan.cpu += CpuSeconds() - cpu0;
+
+      cpu0 = CpuSeconds();
+      t0 = Clock::now();
+      std::size_t types = 0;
+      for (const CorpusFile& file : files) types += DetectType(file.content, file.name).name.size();
+      run.detect.rounds.push_back(SecondsSince(t0));
+      run.detect.cpu += CpuSeconds() - cpu0;
+      if (types == 0) Flags::Die("DetectType named no type");
       if (f.floor_lib.empty()) continue;
       cpu0 = CpuSeconds();
       t0 = Clock::now();
@@ -878,11 +907,21 @@ std::map<std::string, FormatRun> InProcess(const std::vector<Format>& formats, c
     std::printf("%-22s %9s %9s %9s %9s %9s\n", "", "MB/s", "best MB/s", "files/s", "ms/file",
                 "CPU ms");
     auto row = [&](const std::string& what, const Pass& p) {
-      std::printf("%-22s %9.1f %9.1f %9.1f %9.2f %9.2f\n", what.c_str(), run.MbPerS(p),
+      std::printf("%-22s %9.1f %9.1f %9.1f %9.3f %9.3f\n", what.c_str(), run.MbPerS(p),
                   run.BestMbPerS(p), 1000.0 / run.MsPerFile(p), run.MsPerFile(p),
                   run.CpuMsPerFile(p));
     };
     row("hokan Sanitize()", run.hokan);
+    row("  of which DetectType()", run.detect);
+    std::string verdict_ms;
+    for (const auto& kv : run.by_verdict) {
+      if (!verdict_ms.empty()) verdict_ms += ", ";
+      verdict_ms += kv.first;
+      verdict_ms += ' ';
+      verdict_ms +=
+          Fixed(1000.0 * kv.second.first / static_cast<double>(kv.second.second), 2) + " ms";
+    }
+    std::printf("Sanitize() per file by verdict: %s\n", verdict_ms.c_str());
     if (!f.floor_lib.empty()) {
       row(f.floor_lib + " (floor)", run.floor);
       std::printf("hokan / %s: %s the time (best rounds: %s)\n", f.floor_lib.c_str(),
@@ -900,14 +939,18 @@ std::map<std::string, FormatRun> InProcess(const std::vector<Format>& formats, c
     }
     std::string kinds;
     for (const auto& kv : run.kinds) {
-      kinds += (kinds.empty() ? "" : ", ") + kv.first + " x" + std::to_string(kv.second);
+      if (!kinds.empty()) kinds += ", ";
+      kinds += kv.first;
+      kinds += " x";
+      kinds += std::to_string(kv.second);
     }
     std::printf("findings (round 1): %s\n", kinds.empty() ? "none" : kinds.c_str());
     std::printf(
         "RESULT phase=inproc format=%s files=%llu mb=%.3f rounds=%llu mb_per_s=%.2f "
         "best_mb_per_s=%.2f files_per_s=%.1f ms_per_file=%.3f cpu_ms_per_file=%.3f clean=%llu "
         "disarmed=%llu blocked=%llu held=%llu out_mb=%.3f floor=%s floor_mb_per_s=%.2f "
-        "floor_best_mb_per_s=%.2f floor_ms_per_file=%.3f ratio=%.3f best_ratio=%.3f\n",
+        "floor_best_mb_per_s=%.2f floor_ms_per_file=%.3f ratio=%.3f best_ratio=%.3f "
+        "detect_ms_per_file=%.3f clean_ms=%.3f disarmed_ms=%.3f\n",
         f.name.c_str(), static_cast<unsigned long long>(run.files), Mb(run.bytes),
         static_cast<unsigned long long>(rounds), run.MbPerS(run.hokan), run.BestMbPerS(run.hokan),
         1000.0 / run.MsPerFile(run.hokan), run.MsPerFile(run.hokan), run.CpuMsPerFile(run.hokan),
@@ -916,7 +959,8 @@ std::map<std::string, FormatRun> InProcess(const std::vector<Format>& formats, c
         Mb(run.output_bytes), f.floor_lib.empty() ? "none" : f.floor_lib.c_str(),
         run.MbPerS(run.floor), run.BestMbPerS(run.floor), run.MsPerFile(run.floor),
         run.floor.wall() > 0 ? run.hokan.wall() / run.floor.wall() : 0,
-        run.floor.best() > 0 ? run.hokan.best() / run.floor.best() : 0);
+        run.floor.best() > 0 ? run.hokan.best() / run.floor.best() : 0, run.MsPerFile(run.detect),
+        VerdictMs(run, "clean"), VerdictMs(run, "disarmed"));
     std::fflush(stdout);
   }
   return runs;
@@ -967,6 +1011,7 @@ int Spawn(const std::vector<std::string>& argv) {
   posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
   std::vector<std::string> copy = argv;
   std::vector<char*> args;
+  args.reserve(copy.size() + 1);
   for (std::string& a : copy) args.push_back(a.data());
   args.push_back(nullptr);
   pid_t pid = 0;
@@ -1052,11 +1097,13 @@ void PerProcess(const std::vector<Format>& formats, const Corpus& corpus, std::u
       const double n = static_cast<double>(c.runs);
       std::string codes;
       for (const auto& kv : c.codes) {
-        codes +=
-            (codes.empty() ? "" : " ") + std::to_string(kv.first) + ":" + std::to_string(kv.second);
+        if (!codes.empty()) codes += ' ';
+        codes += std::to_string(kv.first);
+        codes += ':';
+        codes += std::to_string(kv.second);
       }
-      const std::string ratio =
-          (tools[t].name == "hokan" || hokan.empty()) ? "" : Ratio(hokan_wall, wall);
+      const bool peer = tools[t].name != "hokan" && tools[t].name != "true" && !hokan.empty();
+      const std::string ratio = peer ? Ratio(hokan_wall, wall) : "";
       std::printf("%-6s %-6s %6llu %9.1f %9.1f %9.2f %10.2f %9s  %s%s\n", f.name.c_str(),
                   tools[t].name.c_str(), static_cast<unsigned long long>(c.runs),
                   wall > 0 ? Mb(bytes) * static_cast<double>(rounds) / wall : 0,
@@ -1068,7 +1115,7 @@ void PerProcess(const std::vector<Format>& formats, const Corpus& corpus, std::u
           f.name.c_str(), tools[t].name.c_str(), static_cast<unsigned long long>(c.runs),
           wall > 0 ? Mb(bytes) * static_cast<double>(rounds) / wall : 0, 1000.0 * wall / n,
           1000.0 * c.pass.cpu / n, static_cast<unsigned long long>(c.failures),
-          (tools[t].name == "hokan" || hokan.empty() || wall <= 0) ? 0 : hokan_wall / wall);
+          (!peer || wall <= 0) ? 0 : hokan_wall / wall);
     }
     std::fflush(stdout);
   }
@@ -1110,7 +1157,7 @@ int Main(int argc, char** argv) {
 
   const auto started = Clock::now();
   PrintHeader("sanitize_bench", argc, argv, dir);
-  std::printf("libraries:  qpdf %s, libzip %s, libpng %s, libjpeg %d\n",
+  std::printf("libraries:  qpdf %s, libzip %s, libpng %s, libjpeg API %d\n",
               QPDF::QPDFVersion().c_str(), zip_libzip_version(), png_get_libpng_ver(nullptr),
               JPEG_LIB_VERSION);
   std::printf("tools:      hokan %s; qpdf, unzip and /bin/true from PATH\n",

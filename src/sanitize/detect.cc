@@ -91,38 +91,36 @@ bool ContainsNoCase(std::string_view haystack, std::string_view needle) {
 // Strong signs that a text file is a script for Windows Script Host, PowerShell or cmd.exe.
 // Clinical text does not say these; a note that quotes one is better refused than run.
 std::string ScriptKind(std::string_view text) {
-  std::string_view head = text.substr(0, std::min<std::size_t>(text.size(), kLookAhead));
+  // Lower-cased once: ~20 markers are searched over up to 64 KiB on every text file ingested.
+  const std::string head = Lower(text.substr(0, std::min<std::size_t>(text.size(), kLookAhead)));
   std::size_t start = 0;
   while (start < head.size() && std::isspace(static_cast<unsigned char>(head[start])) != 0) {
     ++start;
   }
-  const std::string_view body = head.substr(start);
+  const std::string_view body = std::string_view(head).substr(start);
+  auto has = [&](std::string_view sign) { return head.find(sign) != std::string::npos; };
   if (body.starts_with("#!")) return "script-shell";
-  if (ContainsNoCase(head, "<hta:application")) return "hta";
-  if ((ContainsNoCase(body.substr(0, 64), "<job") ||
-       ContainsNoCase(body.substr(0, 64), "<package")) &&
-      ContainsNoCase(head, "<script")) {
+  if (has("<hta:application")) return "hta";
+  if ((body.substr(0, 64).find("<job") != std::string_view::npos ||
+       body.substr(0, 64).find("<package") != std::string_view::npos) &&
+      has("<script")) {
     return "script-wsf";
   }
-  if (ContainsNoCase(body.substr(0, 16), "@echo off") || ContainsNoCase(head, "%comspec%")) {
+  if (body.substr(0, 16).find("@echo off") != std::string_view::npos || has("%comspec%")) {
     return "script-batch";
   }
   for (std::string_view sign : {"invoke-expression", "-encodedcommand", "set-executionpolicy",
                                 "new-object system.net.webclient", "downloadstring(",
                                 "start-process ", "[system.reflection.assembly]"}) {
-    if (ContainsNoCase(head, sign)) return "script-powershell";
+    if (has(sign)) return "script-powershell";
   }
   for (std::string_view sign :
        {"wscript.shell", "createobject(\"", "wscript.createobject", "shell.application"}) {
-    if (ContainsNoCase(head, sign)) {
-      return ContainsNoCase(head, "activexobject") || ContainsNoCase(head, "function ")
-                 ? "script-javascript"
-                 : "script-vbscript";
+    if (has(sign)) {
+      return has("activexobject") || has("function ") ? "script-javascript" : "script-vbscript";
     }
   }
-  if (ContainsNoCase(head, "new activexobject(") || ContainsNoCase(head, "eval(unescape(")) {
-    return "script-javascript";
-  }
+  if (has("new activexobject(") || has("eval(unescape(")) return "script-javascript";
   return "";
 }
 
