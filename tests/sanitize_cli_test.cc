@@ -9,12 +9,14 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "sanitize_fixtures.h"
 #include "subprocess.h"
 #include "testing/temp_dir.h"
 
 namespace hokan {
 namespace {
 
+using ::hokan::testing::MinimalPe;
 using ::hokan::testing::ProcessResult;
 using ::hokan::testing::RunHokan;
 using ::hokan::testing::RunHokanWithInput;
@@ -37,16 +39,6 @@ class SanitizeCliTest : public ::testing::Test {
 
   testing::TempDir dir_;
 };
-
-std::string MinimalPe() {
-  std::string pe(256, '\0');
-  pe[0] = 'M';
-  pe[1] = 'Z';
-  pe[0x3c] = static_cast<char>(0x80);
-  pe[0x80] = 'P';
-  pe[0x81] = 'E';
-  return pe;
-}
 
 // G-6.5-C12: a program renamed to .pdf is detected by content and refused; the report says so.
 TEST_F(SanitizeCliTest, G_6_5_C12_ProgramRenamedToPdfIsRefusedWithAReport) {

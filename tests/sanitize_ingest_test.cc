@@ -8,29 +8,15 @@
 #include "api_fixture.h"
 #include "base/encoding.h"
 #include "crypto/crypto.h"
+#include "sanitize_fixtures.h"
 
 namespace hokan {
 namespace {
 
 using json = nlohmann::json;
+using ::hokan::testing::DicomPolyglot;
+using ::hokan::testing::MinimalPe;
 using ::testing::HasSubstr;
-
-std::string MinimalPe() {
-  std::string pe(256, '\0');
-  pe[0] = 'M';
-  pe[1] = 'Z';
-  pe[0x3c] = static_cast<char>(0x80);
-  pe[0x80] = 'P';
-  pe[0x81] = 'E';
-  return pe;
-}
-
-// A DICOM file whose 128-byte preamble holds a Windows program header (CVE-2019-11687).
-std::string DicomPolyglot() {
-  std::string dicom = MinimalPe().substr(0, 128) + "DICM";
-  for (int i = 0; i < 64; ++i) dicom.push_back(static_cast<char>(i));
-  return dicom;
-}
 
 class SanitizeIngestTest : public ApiFixture {
  protected:

@@ -680,29 +680,24 @@ Status CheckReleasable(const QuarantineItem& item, QuarantineState state) {
 
 }  // namespace
 
-Status Archive::RequestRelease(const Actor& actor, const std::string& id,
-                               const std::string& reason) {
+Status Archive::DecideQuarantined(
+    const Actor& actor, const std::string& id, std::string_view action, std::string_view kind,
+    const std::string& reason,
+    const std::function<Status(const QuarantineItem&, QuarantineState)>& allowed) {
   HK_RETURN_IF_ERROR(ValidateReason(reason));
-  AuditEvent e{.actor = actor.id,
-               .action = "quarantine.request_release",
-               .reason = reason,
-               .source = actor.source};
+  AuditEvent e{
+      .actor = actor.id, .action = std::string(action), .reason = reason, .source = actor.source};
   Stamp(actor, e);
   e.detail = {{"quarantine", id}};
   Status st = db_->committer().Run([&](Database& db) -> Status {
     HK_ASSIGN_OR_RETURN(QuarantineItem item, quarantine_->GetIn(db, id));
     HK_ASSIGN_OR_RETURN(std::vector<QuarantineDecision> decisions,
                         quarantine_->DecisionsIn(db, id));
-    const QuarantineState state = QuarantineStore::StateOf(decisions);
-    HK_RETURN_IF_ERROR(CheckReleasable(item, state));
-    if (state == QuarantineState::kReleaseRequested) {
-      return FailedPreconditionError("a release of quarantined file " + id +
-                                     " is already requested; another person approves it");
-    }
     e.patient = item.patient_id;
     e.record = item.record_id;
+    HK_RETURN_IF_ERROR(allowed(item, QuarantineStore::StateOf(decisions)));
     QuarantineDecision d{.item_id = id,
-                         .kind = "release-requested",
+                         .kind = std::string(kind),
                          .actor = actor.id,
                          .at = FormatRfc3339(env_->clock.Now()),
                          .reason = reason};
@@ -716,37 +711,31 @@ Status Archive::RequestRelease(const Actor& actor, const std::string& id,
   return st;
 }
 
+Status Archive::RequestRelease(const Actor& actor, const std::string& id,
+                               const std::string& reason) {
+  return DecideQuarantined(
+      actor, id, "quarantine.request_release", "release-requested", reason,
+      [&](const QuarantineItem& item, QuarantineState state) -> Status {
+        HK_RETURN_IF_ERROR(CheckReleasable(item, state));
+        if (state == QuarantineState::kReleaseRequested) {
+          return FailedPreconditionError("a release of quarantined file " + id +
+                                         " is already requested; another person approves it");
+        }
+        return OkStatus();
+      });
+}
+
 Status Archive::RejectRelease(const Actor& actor, const std::string& id,
                               const std::string& reason) {
-  HK_RETURN_IF_ERROR(ValidateReason(reason));
-  AuditEvent e{
-      .actor = actor.id, .action = "quarantine.reject", .reason = reason, .source = actor.source};
-  Stamp(actor, e);
-  e.detail = {{"quarantine", id}};
-  Status st = db_->committer().Run([&](Database& db) -> Status {
-    HK_ASSIGN_OR_RETURN(QuarantineItem item, quarantine_->GetIn(db, id));
-    HK_ASSIGN_OR_RETURN(std::vector<QuarantineDecision> decisions,
-                        quarantine_->DecisionsIn(db, id));
-    const QuarantineState state = QuarantineStore::StateOf(decisions);
-    if (state == QuarantineState::kReleased || state == QuarantineState::kRejected) {
-      return FailedPreconditionError("quarantined file " + id + " was already " +
-                                     std::string(QuarantineStateName(state)));
-    }
-    e.patient = item.patient_id;
-    e.record = item.record_id;
-    QuarantineDecision d{.item_id = id,
-                         .kind = "rejected",
-                         .actor = actor.id,
-                         .at = FormatRfc3339(env_->clock.Now()),
-                         .reason = reason};
-    HK_RETURN_IF_ERROR(quarantine_->AddDecisionIn(db, d));
-    return audit_->AppendIn(db, e).error();
-  });
-  if (!st.ok()) {  // Refusals are on record too.
-    e.outcome = st.code() == StatusCode::kNotFound ? "not_found" : "denied";
-    (void)audit_->Append(e);
-  }
-  return st;
+  return DecideQuarantined(
+      actor, id, "quarantine.reject", "rejected", reason,
+      [&](const QuarantineItem&, QuarantineState state) -> Status {
+        if (state == QuarantineState::kReleased || state == QuarantineState::kRejected) {
+          return FailedPreconditionError("quarantined file " + id + " was already " +
+                                         std::string(QuarantineStateName(state)));
+        }
+        return OkStatus();
+      });
 }
 
 Result<PutResult> Archive::ApproveRelease(const Actor& actor, const std::string& id) {

@@ -182,6 +182,13 @@ class Archive {
  private:
   explicit Archive(Config config);
   Status CrossCheck(VerifySink& sink);
+  // One step of a quarantined file's release procedure: `allowed` checks the item's state
+  // inside the transaction; the decision and its audit entry commit together, a refusal is
+  // audited alone.
+  Status DecideQuarantined(
+      const Actor& actor, const std::string& id, std::string_view action, std::string_view kind,
+      const std::string& reason,
+      const std::function<Status(const QuarantineItem&, QuarantineState)>& allowed);
 
   const Config config_;
   std::string dir_;

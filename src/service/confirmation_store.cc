@@ -2,6 +2,8 @@
 
 #include <functional>
 
+#include "service/internal/row_mac.h"
+
 namespace hokan {
 namespace {
 
@@ -46,12 +48,7 @@ constexpr char kColumns[] =
     "record_id, version, confirmer, confirmed_at, method, signature, signer_sha256, "
     "signer_subject, level, timestamp_time, tsa_subject, row_mac";
 
-// Fields joined with their lengths, so no two field lists encode alike.
-void Add(Bytes& out, std::string_view f) {
-  const std::uint64_t n = f.size();
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::uint8_t>(n >> (8 * i)));
-  out.insert(out.end(), f.begin(), f.end());
-}
+using service_internal::AppendMacField;
 
 Confirmation Read(const Statement& st) {
   Confirmation c;
@@ -84,7 +81,7 @@ Sha256Digest ConfirmationStore::Mac(const Confirmation& c) const {
         std::string_view(c.method), AsChars(c.signature), std::string_view(c.signer_sha256),
         std::string_view(c.signer_subject), std::string_view(c.level),
         std::string_view(c.timestamp_time), std::string_view(c.tsa_subject)}) {
-    Add(in, f);
+    AppendMacField(in, f);
   }
   return mac_.Mac(in);
 }
@@ -160,7 +157,7 @@ Sha256Digest ConfirmationStore::EvidenceMac(const EvidenceRow& e) const {
        {std::string_view("evidence v1"), std::string_view(e.record_id), std::string_view(version),
         std::string_view(renewal), AsChars(e.evidence_record), AsChars(e.validation_data),
         std::string_view(e.created_at), std::string_view(e.tsa_not_after)}) {
-    Add(in, f);
+    AppendMacField(in, f);
   }
   return mac_.Mac(in);
 }

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "base/encoding.h"
+#include "service/internal/row_mac.h"
 
 namespace hokan {
 namespace {
@@ -55,12 +56,7 @@ constexpr char kColumns[] =
     "media_type, detected_type, verdict, reason, report_json, sha256, size, version, executable, "
     "row_mac";
 
-// Fields joined with their lengths, so no two field lists encode alike.
-void Add(Bytes& out, std::string_view f) {
-  const std::uint64_t n = f.size();
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::uint8_t>(n >> (8 * i)));
-  out.insert(out.end(), f.begin(), f.end());
-}
+using service_internal::AppendMacField;
 
 QuarantineItem ReadItem(const Statement& st) {
   QuarantineItem q;
@@ -117,7 +113,7 @@ Sha256Digest QuarantineStore::ItemMac(const QuarantineItem& q) const {
         std::string_view(q.detected_type), std::string_view(q.verdict), std::string_view(q.reason),
         std::string_view(q.report_json), std::string_view(q.sha256), std::string_view(size),
         std::string_view(version), std::string_view(q.executable ? "1" : "0")}) {
-    Add(in, f);
+    AppendMacField(in, f);
   }
   return mac_.Mac(in);
 }
@@ -130,7 +126,7 @@ Sha256Digest QuarantineStore::DecisionMac(const QuarantineDecision& d) const {
        {std::string_view("quarantine decision v1"), std::string_view(d.item_id),
         std::string_view(seq), std::string_view(d.kind), std::string_view(d.actor),
         std::string_view(d.at), std::string_view(d.reason), std::string_view(version)}) {
-    Add(in, f);
+    AppendMacField(in, f);
   }
   return mac_.Mac(in);
 }
