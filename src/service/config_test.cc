@@ -52,6 +52,34 @@ TEST(Config, SignatureSectionRoundTrips) {
   EXPECT_TRUE(parsed->signature.qualifications.empty());
 }
 
+TEST(Config, SanitizeAndMaintenanceSectionsRoundTrip) {
+  Config c;
+  c.store_id = std::string(32, 'b');
+  c.sanitize.action = "hold";
+  c.sanitize.rules = {{"*:docm", "block"}, {"maintenance:*", "block"}};
+  c.sanitize.clamav_database_dir = "/var/lib/clamav";
+  c.sanitize.max_depth = 2;
+  c.maintenance.trust_anchor_files = {"keys/vendor-ca.pem"};
+  c.maintenance.max_attestation_age_hours = 24;
+  Result<Config> parsed = ParseConfig(RenderConfig(c), "hokan.toml");
+  ASSERT_OK(parsed);
+  EXPECT_EQ(parsed->sanitize.action, "hold");
+  EXPECT_EQ(parsed->sanitize.rules, c.sanitize.rules);
+  EXPECT_EQ(parsed->sanitize.clamav_database_dir, "/var/lib/clamav");
+  EXPECT_EQ(parsed->sanitize.max_depth, 2u);
+  EXPECT_EQ(parsed->maintenance.trust_anchor_files, c.maintenance.trust_anchor_files);
+  EXPECT_EQ(parsed->maintenance.max_attestation_age_hours, 24u);
+  EXPECT_TRUE(parsed->maintenance.require_revocation);
+
+  const std::string base = "[store]\nid = \"" + std::string(32, 'b') + "\"\n";
+  Result<Config> bad = ParseConfig(base + "[sanitize]\naction = \"allow\"\n", "hokan.toml");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("sanitize.action"), std::string::npos);
+  bad = ParseConfig(base + "[sanitize.rules]\ndocm = \"block\"\n", "hokan.toml");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("<source>:<type>"), std::string::npos);
+}
+
 TEST(Config, MistakesAreNamed) {
   const std::string id = "[store]\nid = \"" + std::string(32, 'a') + "\"\n";
   struct Case {

@@ -88,6 +88,7 @@ SanitizePolicy Sanitizer::PolicyFor(std::string_view source) const {
     return it != config_.rules.end() ? &it->second : nullptr;
   };
   const std::string* source_default = rule(prefix + "*");
+  if (source_default == nullptr) source_default = rule("*:*");  // The same as `action`.
   policy.default_action = ActionOrDisarm(source_default ? *source_default : config_.action);
   // Per type: "*:type" first, then "source:type" over it (the most specific wins).
   for (const auto& [key, action] : config_.rules) {
