@@ -4,6 +4,8 @@
 
 #include <cstdio>
 #include <map>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -48,6 +50,27 @@ class Args {
   std::vector<std::string> switches_;
 };
 
+// Shared by the subcommands (commands.cc).
+Actor Me();  // The local operating-system user, source "cli".
+bool WantsHelp(std::span<const std::string_view> args);
+int Usage(const char* text);  // Prints `text` on stdout; exit 0.
+// For commands with verbs: the usage on --help (exit 0) or without a verb (exit 2).
+std::optional<int> VerbUsage(std::span<const std::string_view> args, const char* usage);
+Result<std::unique_ptr<Archive>> OpenDir(Env& env, const Args& a);  // --dir
+// After a command that wrote audit entries: sign a checkpoint when one is due.
+int Finish(Archive& archive, int code);
+// Problems on stdout as they are found; progress on stderr at most once a second.
+class CliSink final : public VerifySink {
+ public:
+  explicit CliSink(Env& env);
+  void Report(const Problem& p) override;
+  void Progress(std::string_view phase, std::uint64_t done, std::uint64_t total) override;
+
+ private:
+  Env& env_;
+  std::chrono::system_clock::time_point last_;
+};
+
 // Process exit code for a status (README "Exit codes").
 int ExitCodeFor(const Status& status);
 // One line on stderr: "hokan: <message>".
@@ -83,6 +106,9 @@ int RunSanitize(Env& env, std::span<const std::string_view> args);
 // signature.cc: verification of files (no store).
 int RunSignature(Env& env, std::span<const std::string_view> args);
 int RunTimestamp(Env& env, std::span<const std::string_view> args);
+// backup.cc: backups, restore and the vault (issue 6).
+int RunBackup(Env& env, std::span<const std::string_view> args);
+int RunRestore(Env& env, std::span<const std::string_view> args);
 int RunXades(Env& env, std::span<const std::string_view> args);
 int RunEvidence(Env& env, std::span<const std::string_view> args);
 

@@ -11,11 +11,11 @@
 #include "service/archive.h"
 
 namespace hokan::cli_internal {
+Actor Me() { return Actor{LocalActorId(), "cli"}; }
+
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-Actor Me() { return Actor{LocalActorId(), "cli"}; }
 
 // The first administrator's one-time setup secret for a new store (audited).
 Result<std::string> NewSetupSecret(Env& env, const std::string& dir) {
@@ -50,8 +50,6 @@ void SecureZeroString(std::string& s) {
   for (std::size_t i = 0; i < s.size(); ++i) p[i] = 0;
   s.clear();
 }
-
-namespace {
 
 bool WantsHelp(std::span<const std::string_view> args) {
   for (std::string_view a : args) {
@@ -88,6 +86,8 @@ int Finish(Archive& archive, int code) {
   return code;
 }
 
+namespace {
+
 Json VersionJson(const VersionInfo& v) {
   Json j;
   j["record_id"] = v.record_id;
@@ -111,30 +111,23 @@ std::vector<std::string> HashesHex(const std::vector<merkle::Hash>& hashes) {
   return out;
 }
 
-// Problems on stdout as they are found; progress on stderr at most once a second.
-class CliSink final : public VerifySink {
- public:
-  explicit CliSink(Env& env) : env_(env), last_(env.clock.Now()) {}
-  void Report(const Problem& p) override {
-    std::printf("%s %s: %s\n", p.damage ? "DAMAGED" : "WARNING", p.object.c_str(),
-                p.message.c_str());
-    std::fflush(stdout);
-  }
-  void Progress(std::string_view phase, std::uint64_t done, std::uint64_t total) override {
-    const auto now = env_.clock.Now();
-    if (now - last_ < std::chrono::seconds(1) && done != total) return;
-    if (now - last_ < std::chrono::seconds(1) && total < 100000) return;
-    last_ = now;
-    std::fprintf(stderr, "verify: %.*s %llu/%llu\n", static_cast<int>(phase.size()), phase.data(),
-                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(total));
-  }
-
- private:
-  Env& env_;
-  std::chrono::system_clock::time_point last_;
-};
-
 }  // namespace
+
+CliSink::CliSink(Env& env) : env_(env), last_(env.clock.Now()) {}
+
+void CliSink::Report(const Problem& p) {
+  std::printf("%s %s: %s\n", p.damage ? "DAMAGED" : "WARNING", p.object.c_str(), p.message.c_str());
+  std::fflush(stdout);
+}
+
+void CliSink::Progress(std::string_view phase, std::uint64_t done, std::uint64_t total) {
+  const auto now = env_.clock.Now();
+  if (now - last_ < std::chrono::seconds(1) && done != total) return;
+  if (now - last_ < std::chrono::seconds(1) && total < 100000) return;
+  last_ = now;
+  std::fprintf(stderr, "verify: %.*s %llu/%llu\n", static_cast<int>(phase.size()), phase.data(),
+               static_cast<unsigned long long>(done), static_cast<unsigned long long>(total));
+}
 
 int RunInit(Env& env, std::span<const std::string_view> args) {
   if (WantsHelp(args)) return Usage("usage: hokan init --dir D\n");

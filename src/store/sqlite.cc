@@ -76,6 +76,63 @@ Database::~Database() {
   sqlite3_close_v2(db_);
 }
 
+Status Database::CopyTo(const std::string& path) {
+  sqlite3* dest = nullptr;
+  int rc = sqlite3_open_v2(
+      path.c_str(), &dest,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+      nullptr);
+  auto close_dest = [&] { sqlite3_close_v2(dest); };
+  if (rc != SQLITE_OK) {
+    Status st = SqliteStatus(rc, "create database copy " + path, dest);
+    close_dest();
+    return st;
+  }
+  // The name must be new: a copy never lands on an existing database.
+  sqlite3_int64 pages = 0;
+  sqlite3_stmt* count = nullptr;
+  rc = sqlite3_prepare_v2(dest, "PRAGMA page_count", -1, &count, nullptr);
+  if (rc == SQLITE_OK && sqlite3_step(count) == SQLITE_ROW) pages = sqlite3_column_int64(count, 0);
+  sqlite3_finalize(count);
+  if (rc == SQLITE_OK && pages != 0) {
+    close_dest();
+    return AlreadyExistsError("database copy " + path + " already exists");
+  }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec(dest, "PRAGMA synchronous=FULL;", nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) {
+    Status st = SqliteStatus(rc, "create database copy " + path, dest);
+    close_dest();
+    return st;
+  }
+  sqlite3_backup* b = sqlite3_backup_init(dest, "main", db_, "main");
+  if (b == nullptr) {
+    Status st = SqliteStatus(sqlite3_errcode(dest), "copy database to " + path, dest);
+    close_dest();
+    return st;
+  }
+  // -1: every page in one step, under one read transaction on the source.
+  rc = sqlite3_backup_step(b, -1);
+  const int finish = sqlite3_backup_finish(b);
+  if (rc != SQLITE_DONE) {
+    Status st = SqliteStatus(rc, "copy database to " + path, dest);
+    close_dest();
+    return st;
+  }
+  if (finish != SQLITE_OK) {
+    Status st = SqliteStatus(finish, "copy database to " + path, dest);
+    close_dest();
+    return st;
+  }
+  // The copy keeps the source's journal mode in its header; make it a plain file so it is
+  // complete without a -wal beside it.
+  rc = sqlite3_exec(dest, "PRAGMA journal_mode=DELETE;", nullptr, nullptr, nullptr);
+  Status st = rc == SQLITE_OK ? OkStatus() : SqliteStatus(rc, "finish database copy " + path, dest);
+  rc = sqlite3_close_v2(dest);
+  if (st.ok() && rc != SQLITE_OK) st = SqliteStatus(rc, "close database copy " + path, nullptr);
+  return st;
+}
+
 void Database::ResetStatements() {
   for (sqlite3_stmt* s = sqlite3_next_stmt(db_, nullptr); s != nullptr;
        s = sqlite3_next_stmt(db_, s)) {

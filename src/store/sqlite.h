@@ -54,6 +54,12 @@ class Database {
   // transaction (and so its snapshot) open past COMMIT; transactions end with this.
   void ResetStatements();
 
+  // Writes a consistent copy of the whole database to the new file `path` (SQLite's online
+  // backup, page for page, in one step: the copy is the state at one instant, while other
+  // connections keep reading and writing). The copy uses the platform's default VFS and is
+  // synced. kAlreadyExists when `path` exists.
+  Status CopyTo(const std::string& path);
+
   bool exclusive() const { return exclusive_; }
   const std::string& path() const { return path_; }
 
