@@ -7,6 +7,7 @@
 
 #include "base/encoding.h"
 #include "cli/cli.h"
+#include "http/vault.h"
 
 namespace hokan::cli_internal {
 namespace {
@@ -24,12 +25,31 @@ std::string Absolute(const std::string& path) {
   return pwd != nullptr && pwd[0] == '/' ? JoinPath(pwd, path) : path;
 }
 
-// TARGET: a directory, or (later) a vault URL.
-Result<std::unique_ptr<backup::BackupTarget>> OpenTarget(Env& env, const std::string& target,
-                                                         bool create) {
-  if (target.rfind("https://", 0) == 0 || target.rfind("http://", 0) == 0) {
-    return InvalidArgumentError("vault targets (" + target +
-                                ") are not supported by this build yet; give a directory");
+// TARGET: a directory, or a vault URL (https://HOST:PORT). A vault's credentials come from
+// --vault-credentials DIR, $HOKAN_VAULT_CREDENTIALS, or D/keys/vault/ of the store given
+// with --dir: ca.crt, client.crt, client.key as `hokan vault add-client` wrote them.
+Result<std::unique_ptr<backup::BackupTarget>> OpenTarget(Env& env, const Args& a,
+                                                         const std::string& target, bool create) {
+  if (target.rfind("http://", 0) == 0) {
+    return InvalidArgumentError("a vault is reached over https:// only");
+  }
+  if (target.rfind("https://", 0) == 0) {
+    std::string creds = a.Get("vault-credentials");
+    if (creds.empty()) {
+      if (const char* e = std::getenv("HOKAN_VAULT_CREDENTIALS"); e != nullptr) creds = e;
+    }
+    if (creds.empty() && a.Has("dir")) creds = JoinPath(a.Get("dir"), "keys/vault");
+    if (creds.empty()) {
+      return InvalidArgumentError(
+          "a vault target needs credentials: --vault-credentials DIR (ca.crt, client.crt, "
+          "client.key from `hokan vault add-client`) or --dir D with them in D/keys/vault/");
+    }
+    VaultCredentials c{JoinPath(creds, "ca.crt"), JoinPath(creds, "client.crt"),
+                       JoinPath(creds, "client.key")};
+    for (const std::string* f : {&c.ca_file, &c.cert_file, &c.key_file}) {
+      if (!env.fs.Stat(*f)) return NotFoundError("vault credentials: " + *f + " is missing");
+    }
+    return OpenVaultTarget(target, c);
   }
   HK_ASSIGN_OR_RETURN(std::unique_ptr<backup::DirectoryTarget> t,
                       backup::DirectoryTarget::Open(env.fs, Absolute(target), create));
@@ -118,12 +138,14 @@ const char* kUsage =
     "                           [--dir D | --key-file F]\n"
     "       hokan backup drill --dir D --to TARGET [--scratch DIR]\n"
     "       hokan restore --from TARGET --snapshot S --to DIR [--key-file F | --dir D]\n"
-    "TARGET is a directory (another volume, removable media). The first run creates the\n"
+    "TARGET is a directory (another volume, removable media) or a vault, https://HOST:PORT\n"
+    "(`hokan vault`; its credentials from --vault-credentials DIR or D/keys/vault/).\n"
+    "The first run creates the\n"
     "store's backup key (D/keys/backup.key) and shows its recovery key once: keep it\n"
     "offline. docs/backup.md; the runbook: docs/runbook-ransomware.md.\n";
 
 int Run(Env& env, std::span<const std::string_view> rest) {
-  Result<Args> a = Args::Parse(rest, {"dir", "to"});
+  Result<Args> a = Args::Parse(rest, {"dir", "to", "vault-credentials"});
   if (!a) return Fail(a.error());
   Result<std::string> to = a->Required("to");
   if (!to) return Fail(to.error());
@@ -136,7 +158,7 @@ int Run(Env& env, std::span<const std::string_view> rest) {
         "the backup target must not be inside the data directory (ransomware that reaches "
         "one reaches both)"));
   }
-  Result<std::unique_ptr<backup::BackupTarget>> target = OpenTarget(env, *to, true);
+  Result<std::unique_ptr<backup::BackupTarget>> target = OpenTarget(env, *a, *to, true);
   if (!target) return Fail(target.error());
   Result<BackupRunReport> r = RunBackup(**archive, Me(), **target, ProgressPrinter(env, "backup"));
   if (!r) return Fail(r.error().WithContext("backup"));
@@ -181,17 +203,17 @@ int Run(Env& env, std::span<const std::string_view> rest) {
 }
 
 int List(Env& env, std::span<const std::string_view> rest) {
-  Result<Args> a = Args::Parse(rest, {"to"}, {"json"});
+  Result<Args> a = Args::Parse(rest, {"to", "vault-credentials"}, {"json"});
   if (!a) return Fail(a.error());
   Result<std::string> to = a->Required("to");
   if (!to) return Fail(to.error());
-  Result<std::unique_ptr<backup::BackupTarget>> target = OpenTarget(env, *to, false);
+  Result<std::unique_ptr<backup::BackupTarget>> target = OpenTarget(env, *a, *to, false);
   if (!target) return Fail(target.error());
   Result<std::vector<std::string>> ids = (*target)->ListSnapshots();
   if (!ids) return Fail(ids.error());
   Json list = Json::array();
   if (!a->Switch("json")) {
-    std::printf("%-25s  %-20s  %-16s  %9s  %9s  %12s  %s\n", "SNAPSHOT", "CREATED", "STORE",
+    std::printf("%-29s  %-24s  %-16s  %9s  %9s  %12s  %s\n", "SNAPSHOT", "CREATED", "STORE",
                 "VERSIONS", "OBJECTS", "BYTES", "AUDIT");
   }
   for (const std::string& id : *ids) {
@@ -203,7 +225,7 @@ int List(Env& env, std::span<const std::string_view> rest) {
     if (!p || !p->signature_ok) {
       j["problem"] = p ? "the manifest's signature does not verify" : p.error().message();
       if (!a->Switch("json")) {
-        std::printf("%-25s  DAMAGED: %s\n", id.c_str(), j["problem"].get<std::string>().c_str());
+        std::printf("%-29s  DAMAGED: %s\n", id.c_str(), j["problem"].get<std::string>().c_str());
       }
       list.push_back(j);
       continue;
@@ -218,7 +240,7 @@ int List(Env& env, std::span<const std::string_view> rest) {
     j["bytes"] = m.TotalSize();
     j["audit_consistency"] = m.audit_consistency;
     if (!a->Switch("json")) {
-      std::printf("%-25s  %-20s  %-16s  %9llu  %9zu  %12llu  %s\n", id.c_str(),
+      std::printf("%-29s  %-24s  %-16s  %9llu  %9zu  %12llu  %s\n", id.c_str(),
                   m.created_at.c_str(), m.store_id.substr(0, 16).c_str(),
                   static_cast<unsigned long long>(m.versions), m.entries.size(),
                   static_cast<unsigned long long>(m.TotalSize()), m.audit_consistency.c_str());
@@ -230,7 +252,8 @@ int List(Env& env, std::span<const std::string_view> rest) {
 }
 
 int Verify(Env& env, std::span<const std::string_view> rest) {
-  Result<Args> a = Args::Parse(rest, {"to", "snapshot", "sample", "dir", "key-file"}, {"no-key"});
+  Result<Args> a = Args::Parse(
+      rest, {"to", "snapshot", "sample", "dir", "key-file", "vault-credentials"}, {"no-key"});
   if (!a) return Fail(a.error());
   Result<std::string> to = a->Required("to");
   if (!to) return Fail(to.error());
@@ -239,7 +262,7 @@ int Verify(Env& env, std::span<const std::string_view> rest) {
   if (*sample == 0 || *sample > 100) {
     return Fail(InvalidArgumentError("--sample is a percentage from 1 to 100"));
   }
-  Result<std::unique_ptr<backup::BackupTarget>> target = OpenTarget(env, *to, false);
+  Result<std::unique_ptr<backup::BackupTarget>> target = OpenTarget(env, *a, *to, false);
   if (!target) return Fail(target.error());
   backup::VerifyOptions options;
   if (a->Has("snapshot")) options.only_snapshot = a->Get("snapshot");
@@ -288,7 +311,7 @@ int Verify(Env& env, std::span<const std::string_view> rest) {
 }
 
 int Drill(Env& env, std::span<const std::string_view> rest) {
-  Result<Args> a = Args::Parse(rest, {"dir", "to", "scratch"});
+  Result<Args> a = Args::Parse(rest, {"dir", "to", "scratch", "vault-credentials"});
   if (!a) return Fail(a.error());
   Result<std::string> to = a->Required("to");
   if (!to) return Fail(to.error());
@@ -299,7 +322,7 @@ int Drill(Env& env, std::span<const std::string_view> rest) {
   }
   Result<std::unique_ptr<Archive>> archive = OpenDir(env, *a);
   if (!archive) return Fail(archive.error());
-  Result<std::unique_ptr<backup::BackupTarget>> target = OpenTarget(env, *to, false);
+  Result<std::unique_ptr<backup::BackupTarget>> target = OpenTarget(env, *a, *to, false);
   if (!target) return Fail(target.error());
   CliSink sink(env);
   Result<DrillReport> d = DrillBackup(**archive, Me(), **target, Absolute(scratch), sink,
@@ -339,7 +362,8 @@ int RunBackup(Env& env, std::span<const std::string_view> args) {
 
 int RunRestore(Env& env, std::span<const std::string_view> args) {
   if (WantsHelp(args)) return Usage(kUsage);
-  Result<Args> a = Args::Parse(args, {"from", "snapshot", "to", "key-file", "dir"});
+  Result<Args> a =
+      Args::Parse(args, {"from", "snapshot", "to", "key-file", "dir", "vault-credentials"});
   if (!a) return Fail(a.error());
   Result<std::string> from = a->Required("from");
   if (!from) return Fail(from.error());
@@ -347,8 +371,12 @@ int RunRestore(Env& env, std::span<const std::string_view> args) {
   if (!snapshot) return Fail(snapshot.error());
   Result<std::string> to = a->Required("to");
   if (!to) return Fail(to.error());
-  Result<std::unique_ptr<backup::BackupTarget>> target = OpenTarget(env, *from, false);
+  Result<std::unique_ptr<backup::BackupTarget>> target = OpenTarget(env, *a, *from, false);
   if (!target) return Fail(target.error());
+  // The snapshot first: a wrong id is named before anything is asked of the key.
+  if (Result<Bytes> m = (*target)->GetSnapshot(*snapshot); !m) {
+    return Fail(m.error().WithContext("restore"));
+  }
   Result<KeySource> key = FindKey(env, *a, **target, *snapshot);
   if (!key) return Fail(key.error().WithContext("restore"));
   if (!key->key) return Fail(NoKey("restore"));

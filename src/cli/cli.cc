@@ -40,6 +40,8 @@ constexpr Command kCommands[] = {
     {"backup", "run, list, verify, drill: encrypted snapshots, verified restores, drills",
      RunBackup},
     {"restore", "restore a snapshot into a new directory, verified before use", RunRestore},
+    {"vault", "init, add-client, serve, prune: an append-only backup vault on another machine",
+     RunVault},
     {"evidence", "renew: long-term evidence (RFC 4998) for confirmations, batched", RunEvidence},
     {"demo", "a store with sample users, patients and records, served on https://localhost:8443",
      RunDemo},

@@ -109,6 +109,7 @@ int RunTimestamp(Env& env, std::span<const std::string_view> args);
 // backup.cc: backups, restore and the vault (issue 6).
 int RunBackup(Env& env, std::span<const std::string_view> args);
 int RunRestore(Env& env, std::span<const std::string_view> args);
+int RunVault(Env& env, std::span<const std::string_view> args);
 int RunXades(Env& env, std::span<const std::string_view> args);
 int RunEvidence(Env& env, std::span<const std::string_view> args);
 

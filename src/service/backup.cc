@@ -1,7 +1,9 @@
 #include "service/backup.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <nlohmann/json.hpp>
 
 #include "base/encoding.h"
@@ -39,6 +41,26 @@ Status RemoveTree(FileSystem& fs, const std::string& path) {
     for (const std::string& n : names) HK_RETURN_IF_ERROR(RemoveTree(fs, JoinPath(path, n)));
   }
   return fs.Remove(path);
+}
+
+// Database copies of backups that were killed (".backup-<pid>-<random>.db[-journal]" whose
+// process is gone). A running backup's copy is left alone.
+void RemoveStaleCopies(FileSystem& fs, const std::string& dir) {
+  Result<std::vector<std::string>> names = fs.ListDir(dir);
+  if (!names) return;
+  for (const std::string& n : *names) {
+    if (n.rfind(".backup-", 0) != 0) continue;
+    const std::size_t dash = n.find('-', 8);
+    if (dash == std::string::npos) continue;
+    long pid = 0;
+    try {
+      pid = std::stol(n.substr(8, dash - 8));
+    } catch (...) {
+      continue;
+    }
+    if (pid <= 0 || (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH)) continue;
+    (void)fs.Remove(JoinPath(dir, n));
+  }
 }
 
 void Detail(AuditEvent& e, std::string key, std::string value) {
@@ -96,7 +118,9 @@ Result<BackupRunReport> RunBackup(Archive& archive, const Actor& actor,
   if (!suffix) return audit_failure(suffix.error());
   backup::SnapshotSource source;
   source.data_dir = archive.dir();
-  source.db_copy_path = JoinPath(archive.dir(), ".backup-" + *suffix + ".db");
+  RemoveStaleCopies(env.fs, archive.dir());
+  source.db_copy_path =
+      JoinPath(archive.dir(), ".backup-" + std::to_string(::getpid()) + "-" + *suffix + ".db");
   source.store_id = archive.records().store_id();
   source.host = HostName();
   ScopeExit remove_copy([&] {
