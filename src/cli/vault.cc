@@ -5,7 +5,6 @@
 
 #include "cli/cli.h"
 #include "http/server.h"
-#include "store/atomic_write.h"
 
 namespace hokan::cli_internal {
 namespace {
@@ -53,10 +52,7 @@ int AddClient(Env& env, std::span<const std::string_view> rest) {
   if (!vault) return Fail(vault.error());
   Result<VaultClientCredentials> c = (*vault)->AddClient(*name);
   if (!c) return Fail(c.error().WithContext("add-client"));
-  Status st = env.fs.CreateDir(*out);
-  if (st.ok()) st = WriteNewFileDurably(env.fs, *out, "ca.crt", AsBytes(c->ca_pem));
-  if (st.ok()) st = WriteNewFileDurably(env.fs, *out, "client.crt", AsBytes(c->cert_pem));
-  if (st.ok()) st = WriteNewFileDurably(env.fs, *out, "client.key", AsBytes(c->key_pem));
+  Status st = WriteVaultCredentials(env.fs, *c, *out);
   SecureZeroString(c->key_pem);
   if (!st.ok()) return Fail(st.WithContext("write the client's credentials"));
   std::printf("{\n  \"name\": \"%s\",\n  \"fingerprint\": \"%s\",\n  \"credentials\": \"%s\"\n}\n",

@@ -116,6 +116,16 @@ Result<VaultConfig> ParseVaultConfig(std::string_view text, const std::string& p
   return c;
 }
 
+Status WriteVaultCredentials(FileSystem& fs, const VaultClientCredentials& c,
+                             const std::string& dir) {
+  if (fs.Stat(dir)) return AlreadyExistsError(dir + " exists; give a new directory");
+  HK_RETURN_IF_ERROR(fs.CreateDir(dir));
+  HK_RETURN_IF_ERROR(fs.SyncDir(DirName(dir)));
+  HK_RETURN_IF_ERROR(WriteNewFileDurably(fs, dir, "ca.crt", AsBytes(c.ca_pem)));
+  HK_RETURN_IF_ERROR(WriteNewFileDurably(fs, dir, "client.crt", AsBytes(c.cert_pem)));
+  return WriteNewFileDurably(fs, dir, "client.key", AsBytes(c.key_pem));
+}
+
 Status Vault::Init(Env& env, const std::string& dir, const std::vector<std::string>& hostnames) {
   FileSystem& fs = env.fs;
   if (Result<FileInfo> info = fs.Stat(dir); info) {

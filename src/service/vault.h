@@ -107,6 +107,11 @@ class Vault {
   Mutex log_mu_;
 };
 
+// Writes DIR/ca.crt, DIR/client.crt and DIR/client.key (0600; DIR must not exist): what the
+// hospital server needs in D/keys/vault/. kAlreadyExists when DIR exists.
+Status WriteVaultCredentials(FileSystem& fs, const VaultClientCredentials& c,
+                             const std::string& dir);
+
 // Parses vault.toml. kInvalidArgument naming the key.
 Result<VaultConfig> ParseVaultConfig(std::string_view text, const std::string& path);
 
