@@ -448,3 +448,56 @@ TEST_F(BackupTest, RewrittenAuditLogIsFlagged) {
 
 }  // namespace
 }  // namespace hokan
+
+namespace hokan {
+namespace {
+
+// `hokan vault init|add-client|serve` and a backup to the vault through the real binaries.
+TEST_F(BackupTest, VaultCliContract) {
+  archive_.reset();
+  const std::string vault = tmp_.path() + "/vault";
+  ProcessResult init = RunHokan({"vault", "init", "--dir", vault});
+  ASSERT_EQ(init.exit_code, 0) << Describe(init);
+  ProcessResult again = RunHokan({"vault", "init", "--dir", vault});
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_THAT(again.err, HasSubstr("already holds a vault"));
+  ProcessResult add = RunHokan(
+      {"vault", "add-client", "--dir", vault, "--name", "ward-a", "--out", dir_ + "/keys/vault"});
+  ASSERT_EQ(add.exit_code, 0) << Describe(add);
+  EXPECT_EQ(fs::status(dir_ + "/keys/vault/client.key").permissions() & fs::perms::group_read,
+            fs::perms::none);
+
+  ::hokan::testing::Child serve =
+      ::hokan::testing::Spawn({HK_HOKAN_BINARY, "vault", "serve", "--dir", vault, "--listen",
+                               "127.0.0.1:0", "--allow-root"});
+  std::string out;
+  ASSERT_TRUE(::hokan::testing::ReadUntil(
+      serve, out, [](const std::string& t) { return t.find('\n') != std::string::npos; },
+      std::chrono::seconds(20)))
+      << out;
+  ASSERT_THAT(out, ::testing::StartsWith("listening https://127.0.0.1:"));
+  const std::string url = out.substr(10, out.find('\n') - 10);
+
+  ProcessResult run = RunHokan({"backup", "run", "--dir", dir_, "--to", url});
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  const std::string snapshot = Json::parse(run.out).at("snapshot_id").get<std::string>();
+  ProcessResult list =
+      RunHokan({"backup", "list", "--to", url, "--vault-credentials", dir_ + "/keys/vault"});
+  EXPECT_EQ(list.exit_code, 0) << Describe(list);
+  EXPECT_THAT(list.out, HasSubstr(snapshot));
+  ProcessResult verify = RunHokan({"backup", "verify", "--to", url, "--dir", dir_});
+  EXPECT_EQ(verify.exit_code, 0) << Describe(verify);
+  const std::string restored = tmp_.path() + "/restored";
+  ProcessResult restore =
+      RunHokan({"restore", "--from", url, "--snapshot", snapshot, "--to", restored, "--dir", dir_});
+  EXPECT_EQ(restore.exit_code, 0) << Describe(restore);
+  ProcessResult prune = RunHokan({"vault", "prune", "--dir", vault});
+  EXPECT_EQ(prune.exit_code, 0) << Describe(prune);
+  EXPECT_THAT(prune.out, HasSubstr("1 snapshots kept, 0 removed"));  // Inside min_days.
+  ::kill(serve.pid, SIGTERM);
+  ProcessResult ended = ::hokan::testing::Finish(serve, out);
+  EXPECT_EQ(ended.exit_code, 0) << Describe(ended);
+}
+
+}  // namespace
+}  // namespace hokan
