@@ -35,10 +35,27 @@ class ApiFixture : public ::testing::Test {
       if (configure) configure(c);
     };
     ASSERT_OK(Archive::Init(env_, dir_, local_, init));
+    client_ca_ = client_ca;
+    Serve({.password_hash = kCheapHash});
+  }
+
+  // Stops the server and serves the same store again with `options`: e.g. read_only, as a
+  // restored copy is served in an emergency (G-6.10). Sessions and data stay in the store.
+  void RestartServer(const ApiServiceOptions& options) {
+    server_->Shutdown();
+    server_.reset();
+    router_.reset();
+    api_.reset();
+    archive_.reset();
+    Serve(options);
+  }
+
+  // Opens the store in dir_ and serves it on a free loopback port.
+  void Serve(const ApiServiceOptions& options) {
     auto archive = Archive::Open(env_, dir_);
     ASSERT_OK(archive);
     archive_ = std::move(*archive);
-    auto api = ApiService::Open(*archive_, env_, {.password_hash = kCheapHash});
+    auto api = ApiService::Open(*archive_, env_, options);
     ASSERT_OK(api);
     api_ = std::move(*api);
     router_ = MakeApiRouter(*api_);
@@ -50,7 +67,7 @@ class ApiFixture : public ::testing::Test {
     o.worker_threads = 8;
     o.tls.cert_file = files->cert;
     o.tls.key_file = files->key;
-    o.tls.client_ca_file = client_ca;
+    o.tls.client_ca_file = client_ca_;
     o.limits.max_body_bytes = 1 << 20;
     o.on_rejected = MakeRejectionAuditor(*api_);
     auto server = Server::Start(o, MakeApiHandler(*api_, *router_));
@@ -130,6 +147,7 @@ class ApiFixture : public ::testing::Test {
   Env env_{fs_, clock_};
   const Actor local_{"local:test", "cli"};
   std::string dir_;
+  std::string client_ca_;
   std::unique_ptr<Archive> archive_;
   std::unique_ptr<ApiService> api_;
   std::unique_ptr<Router> router_;

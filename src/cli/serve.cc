@@ -28,6 +28,11 @@ int ServeUntilSignal(Archive& archive, ApiService& api, ServerOptions options) {
                "Ctrl-C or SIGTERM; requests in flight finish first.\n",
                host.c_str(), static_cast<unsigned>((*server)->port()),
                options.tls.allow_tls12 ? " and 1.2" : " only");
+  if (api.read_only()) {
+    std::fprintf(stderr,
+                 "hokan: READ-ONLY emergency copy: sign-in, reads and searches work (and are "
+                 "audited); every change is refused.\n");
+  }
   (*server)->WaitForSignalOrShutdown();
   const Server::Stats stats = (*server)->stats();
   server->reset();
@@ -51,12 +56,15 @@ Status RefuseRoot(bool allowed) {
 int RunServe(Env& env, std::span<const std::string_view> args) {
   if (!args.empty() && (args[0] == "--help" || args[0] == "-h" || args[0] == "help")) {
     std::printf(
-        "usage: hokan serve --dir D [--listen ADDRESS] [--port N] [--allow-root]\n"
+        "usage: hokan serve --dir D [--listen ADDRESS] [--port N] [--allow-root] [--read-only]\n"
         "Serves the REST API (docs/api.md) over HTTPS with the [server] settings of "
-        "D/hokan.toml.\n");
+        "D/hokan.toml.\n"
+        "  --read-only  serve a restored copy for emergency viewing: sign-in, reads, searches\n"
+        "               and the audit log work; every change is refused (also [server]\n"
+        "               read_only = true)\n");
     return 0;
   }
-  Result<Args> a = Args::Parse(args, {"dir", "listen", "port"}, {"allow-root"});
+  Result<Args> a = Args::Parse(args, {"dir", "listen", "port"}, {"allow-root", "read-only"});
   if (!a) return Fail(a.error());
   if (Status st = RefuseRoot(a->Switch("allow-root")); !st.ok()) return Fail(st);
   Result<std::string> dir = a->Required("dir");
@@ -65,7 +73,9 @@ int RunServe(Env& env, std::span<const std::string_view> args) {
   if (!archive) return Fail(archive.error());
   Result<std::uint64_t> port = a->Number("port", (*archive)->config().server.port);
   if (!port) return Fail(port.error());
-  Result<std::unique_ptr<ApiService>> api = ApiService::Open(**archive, env, ServiceOptions());
+  ApiServiceOptions service_options = ServiceOptions();
+  service_options.read_only = a->Switch("read-only");
+  Result<std::unique_ptr<ApiService>> api = ApiService::Open(**archive, env, service_options);
   if (!api) return Fail(api.error());
   Result<ServerOptions> options = ServerOptionsFor(env, **archive, a->Get("listen"), *port);
   if (!options) return Fail(options.error());

@@ -329,7 +329,11 @@ void AddRoutes(Router& router, ApiService& api) {
 
   // --- public --------------------------------------------------------------------------------
   add({.method = "GET", .pattern = "/healthz", .summary = "Health check", .public_route = true},
-      [&api](Call& c) { return StatusOnly(c, api.Health(c.ctx())); });
+      [&api](Call& c) {
+        if (Status st = api.Health(c.ctx()); !st.ok()) return c.Error(st);
+        // A restored copy served for emergency viewing says so, for the clients' banner.
+        return Json(200, json{{"ok", true}, {"read_only", api.read_only()}});
+      });
   add({.method = "GET",
        .pattern = "/api/v1/openapi.json",
        .summary = "This API's OpenAPI 3.0 document",
@@ -445,9 +449,10 @@ void AddRoutes(Router& router, ApiService& api) {
       });
   add({.method = "GET", .pattern = "/api/v1/whoami", .summary = "The caller", .action = "self"},
       [&api](Call& c) {
-        return OrError<WhoAmI>(c, api.Who(c.ctx()), 200, [](const WhoAmI& w) {
+        return OrError<WhoAmI>(c, api.Who(c.ctx()), 200, [&api](const WhoAmI& w) {
           json j = {{"user", UserJson(w.user)}, {"via_token", w.via_token}, {"scopes", w.scopes}};
           j["session"] = w.session ? SessionJson(*w.session) : json(nullptr);
+          j["read_only"] = api.read_only();
           return j;
         });
       });

@@ -125,6 +125,66 @@ Status CheckRoles(const std::vector<std::string>& roles) {
   return OkStatus();
 }
 
+// How a read-only emergency copy (G-6.10-C1, G-6.10-C4f; ApiServiceOptions::read_only)
+// treats each policy action; docs/api.md has the same table for people. kPerCall: the action
+// names reads and changes alike, so each call says (ApiService::OnCopy), and a call that does
+// not say is refused.
+enum class CopyRule { kAllow, kRefuse, kPerCall };
+struct CopyRow {
+  std::string_view action;
+  CopyRule rule;
+};
+constexpr std::array<CopyRow, kAllActions.size()> kCopyRules = {{
+    {kActionPatientRead, CopyRule::kAllow},
+    {kActionPatientCreate, CopyRule::kRefuse},
+    {kActionRecordCreate, CopyRule::kRefuse},  // Uploads and new versions.
+    {kActionRecordRead, CopyRule::kAllow},
+    {kActionRecordHistory, CopyRule::kAllow},  // Also lists, confirmations, patient records.
+    {kActionRecordMarkError, CopyRule::kRefuse},
+    {kActionRecordLabel, CopyRule::kRefuse},
+    {kActionRecordConfirm, CopyRule::kRefuse},
+    {kActionQuarantineRead, CopyRule::kAllow},
+    {kActionQuarantineRelease, CopyRule::kRefuse},  // Request, approve and reject.
+    {kActionCareManage, CopyRule::kPerCall},        // Listing only.
+    {kActionBreakGlassDeclare, CopyRule::kRefuse},
+    {kActionBreakGlassReview, CopyRule::kPerCall},  // Listing only.
+    {kActionAuditRead, CopyRule::kAllow},
+    {kActionAuditProof, CopyRule::kAllow},
+    // A checkpoint signs the copy's own log, which grows with every audited read.
+    {kActionAuditCheckpoint, CopyRule::kAllow},
+    {kActionUserRead, CopyRule::kAllow},
+    {kActionUserManage, CopyRule::kRefuse},
+    {kActionUserResetPassword, CopyRule::kRefuse},
+    {kActionTokenManage, CopyRule::kPerCall},  // Listing one's own tokens only.
+    {kActionStoreVerify, CopyRule::kAllow},
+    {kActionMaintenanceTransfer, CopyRule::kRefuse},
+    {kActionSelf, CopyRule::kPerCall},  // whoami and sign-out; not passwords or TOTP.
+}};
+
+constexpr bool CopyRulesNameEveryAction() {
+  for (std::size_t i = 0; i < kAllActions.size(); ++i) {
+    if (kCopyRules[i].action != kAllActions[i]) return false;
+  }
+  return true;
+}
+static_assert(CopyRulesNameEveryAction(),
+              "kCopyRules needs one row per action of kAllActions, in the same order");
+
+bool AllowedOnCopy(std::string_view action, bool call_allows) {
+  for (const CopyRow& row : kCopyRules) {
+    if (row.action != action) continue;
+    switch (row.rule) {
+      case CopyRule::kAllow:
+        return true;
+      case CopyRule::kRefuse:
+        return false;
+      case CopyRule::kPerCall:
+        return call_allows;
+    }
+  }
+  return false;  // Not an action: refused (the policy denies it too).
+}
+
 std::string JoinRoles(const std::vector<std::string>& roles) {
   std::string out;
   for (const std::string& r : roles) {
@@ -186,6 +246,7 @@ Result<std::unique_ptr<ApiService>> ApiService::Open(Archive& archive, Env& env,
     return st;
   }));
   std::unique_ptr<ApiService> api(new ApiService(archive, env));
+  api->read_only_ = service_options.read_only || archive.config().server.read_only;
   const IdentityConfig& ic = archive.config().identity;
   IdentityOptions options;
   options.require_two_factor = ic.require_two_factor;
@@ -210,6 +271,19 @@ Result<std::unique_ptr<ApiService>> ApiService::Open(Archive& archive, Env& env,
 }
 
 TimePoint ApiService::Now() const { return env_.clock.Now(); }
+
+Status ApiService::RefuseOnCopy(AuditEvent refused) {
+  if (!read_only_) return OkStatus();
+  refused.outcome = "denied";
+  refused.rule = std::string(kReadOnlyRule);
+  AuditAlone(refused);
+  return FailedPreconditionError(
+      archive_.config().server.read_only
+          ? "this store is a read-only emergency copy ([server] read_only in hokan.toml); "
+            "changes are refused"
+          : "this server is a read-only emergency copy (hokan serve --read-only); changes are "
+            "refused");
+}
 
 void ApiService::AuditAlone(const AuditEvent& e) {
   // An entry that cannot be written is not silently dropped: the caller's answer is already
@@ -303,9 +377,10 @@ Result<Principal> ApiService::Identify(const RequestContext& ctx, std::string_vi
 
 Result<ApiService::Allowed> ApiService::Authorize(const RequestContext& ctx,
                                                   std::string_view action, Resource resource,
-                                                  const std::string& record_id, bool sensitive) {
+                                                  const std::string& record_id, bool sensitive,
+                                                  OnCopy on_copy) {
   HK_ASSIGN_OR_RETURN(Principal p, Identify(ctx, action));
-  return AuthorizeAs(ctx, std::move(p), action, std::move(resource), record_id, sensitive);
+  return AuthorizeAs(ctx, std::move(p), action, std::move(resource), record_id, sensitive, on_copy);
 }
 
 void ApiService::AuditLookupFailure(const RequestContext& ctx, const Principal& who,
@@ -322,7 +397,8 @@ void ApiService::AuditLookupFailure(const RequestContext& ctx, const Principal& 
 
 Result<ApiService::Allowed> ApiService::AuthorizeAs(const RequestContext& ctx, Principal who,
                                                     std::string_view action, Resource resource,
-                                                    const std::string& record_id, bool sensitive) {
+                                                    const std::string& record_id, bool sensitive,
+                                                    OnCopy on_copy) {
   AuditEvent refused = RequestEvent(ctx, action);
   refused.patient = resource.patient_id;
   refused.record = record_id;
@@ -356,6 +432,12 @@ Result<ApiService::Allowed> ApiService::AuthorizeAs(const RequestContext& ctx, P
     refused.outcome = "denied";
     AuditAlone(refused);
     return PermissionDeniedError("not allowed: " + d.reason);
+  }
+  // Every change on an emergency copy stops here, whichever route asked (G-6.10-C1): after the
+  // policy, so the refusal is about the copy and not the caller's rights, and before the
+  // re-authentication a change may need, which would be asked for in vain.
+  if (read_only_ && !AllowedOnCopy(action, on_copy == OnCopy::kAllow)) {
+    return RefuseOnCopy(refused);
   }
   if (sensitive && p->session &&
       !RecentlyAuthenticated(
@@ -473,6 +555,7 @@ Result<User> ApiService::Setup(const RequestContext& ctx, std::string_view setup
   AuditEvent e = RequestEvent(ctx, "user.setup");
   e.actor = LoggableLoginId(u.id);
   e.detail = {{"target", "user:" + u.id}, {"roles", "admin"}};
+  HK_RETURN_IF_ERROR(RefuseOnCopy(e));
   Result<User> made = InternalError("not made");
   HK_RETURN_IF_ERROR(CommitAudited(e, [&](Database& db, AuditEvent&) -> Status {
     HK_RETURN_IF_ERROR(identity_->ConsumeSetupSecretIn(db, setup_secret));
@@ -505,10 +588,12 @@ Status ApiService::SetPasswordWithCode(const RequestContext& ctx, std::string_vi
   AuditEvent e = RequestEvent(ctx, "user.password_set");
   e.actor = LoggableLoginId(user_id);
   e.detail = {{"proof", "reset_code"}};
+  HK_RETURN_IF_ERROR(RefuseOnCopy(e));
   return SetPasswordAudited(user_id, new_password, PasswordProof::ResetCode(std::string(code)), e);
 }
 
 Result<std::string> ApiService::NewSetupSecret(const Actor& local) {
+  HK_RETURN_IF_ERROR(RefuseOnCopy(ActorEvent(local, "user.setup_secret")));
   std::string secret;
   HK_RETURN_IF_ERROR(WriteAudited(local, "user.setup_secret", "", [&](Database& db) -> Status {
     HK_ASSIGN_OR_RETURN(secret, identity_->CreateSetupSecretIn(db));
@@ -541,6 +626,7 @@ Result<std::string> RandomPassword() {
 }  // namespace
 
 Result<ApiService::LocalUser> ApiService::CreateLocalUser(const Actor& local, NewUser user) {
+  HK_RETURN_IF_ERROR(RefuseOnCopy(ActorEvent(local, "user.create")));
   HK_RETURN_IF_ERROR(CheckRoles(user.roles));
   LocalUser out;
   for (int attempt = 0;; ++attempt) {
@@ -556,6 +642,7 @@ Result<ApiService::LocalUser> ApiService::CreateLocalUser(const Actor& local, Ne
 }
 
 Result<StoredRelationship> ApiService::AddCareLocal(const Actor& local, const CareRelationship& r) {
+  HK_RETURN_IF_ERROR(RefuseOnCopy(ActorEvent(local, "care.add")));
   StoredRelationship out;
   const std::string who = r.user_id.empty() ? "department:" + r.department : "user:" + r.user_id;
   HK_RETURN_IF_ERROR(WriteAudited(local, "care.add", who, [&](Database& db) -> Status {
@@ -567,6 +654,7 @@ Result<StoredRelationship> ApiService::AddCareLocal(const Actor& local, const Ca
 
 Status ApiService::SetLabelLocal(const Actor& local, const std::string& target,
                                  const std::string& label) {
+  HK_RETURN_IF_ERROR(RefuseOnCopy(ActorEvent(local, "record.label_set")));
   return WriteAudited(local, "record.label_set", target + " " + label, [&](Database& db) {
     return care_->SetLabelIn(db, target, label, local.id, Now());
   });
@@ -575,7 +663,7 @@ Status ApiService::SetLabelLocal(const Actor& local, const std::string& target,
 // --- self ----------------------------------------------------------------------------------------
 
 Status ApiService::Logout(const RequestContext& ctx) {
-  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionSelf, {}));
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionSelf, {}, "", false, OnCopy::kAllow));
   if (!a.principal.session) {
     return InvalidArgumentError("logout ends a session; revoke API tokens instead");
   }
@@ -585,7 +673,7 @@ Status ApiService::Logout(const RequestContext& ctx) {
 }
 
 Result<WhoAmI> ApiService::Who(const RequestContext& ctx) {
-  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionSelf, {}));
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionSelf, {}, "", false, OnCopy::kAllow));
   HK_RETURN_IF_ERROR(archive_.audit().Append(ActorEvent(a.actor, "self.read")).error());
   return WhoAmI{.user = a.principal.user,
                 .session = a.principal.session,
@@ -806,8 +894,9 @@ Result<StoredRelationship> ApiService::AddCare(const RequestContext& ctx,
 
 Result<std::vector<StoredRelationship>> ApiService::ListCare(const RequestContext& ctx,
                                                              const std::string& patient_id) {
-  HK_ASSIGN_OR_RETURN(Allowed a,
-                      Authorize(ctx, kActionCareManage, Resource{.patient_id = patient_id}));
+  HK_ASSIGN_OR_RETURN(
+      Allowed a, Authorize(ctx, kActionCareManage, Resource{.patient_id = patient_id}, "", false,
+                           OnCopy::kAllow));
   std::vector<StoredRelationship> out;
   HK_RETURN_IF_ERROR(archive_.db().Read([&](Database& db) -> Status {
     HK_ASSIGN_OR_RETURN(out, care_->RelationshipsOf(db, patient_id));
@@ -920,7 +1009,8 @@ Status ApiService::RejectRelease(const RequestContext& ctx, const std::string& i
 
 Result<std::vector<StoredGrant>> ApiService::ListBreakGlass(const RequestContext& ctx,
                                                             bool unreviewed_only) {
-  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionBreakGlassReview, {}));
+  HK_ASSIGN_OR_RETURN(Allowed a,
+                      Authorize(ctx, kActionBreakGlassReview, {}, "", false, OnCopy::kAllow));
   std::vector<StoredGrant> out;
   HK_RETURN_IF_ERROR(archive_.db().Read([&](Database& db) -> Status {
     HK_ASSIGN_OR_RETURN(out, care_->ListGrants(db, unreviewed_only, 1000));
@@ -1140,9 +1230,9 @@ Result<std::vector<ApiTokenInfo>> ApiService::ListApiTokens(const RequestContext
                                                             const std::string& user_id) {
   HK_ASSIGN_OR_RETURN(Principal who, Identify(ctx, kActionTokenManage));
   const bool own = who.user.id == user_id;
-  HK_ASSIGN_OR_RETURN(Allowed a,
-                      AuthorizeAs(ctx, std::move(who), own ? kActionTokenManage : kActionUserRead,
-                                  {.target_user_id = own ? "" : user_id}));
+  HK_ASSIGN_OR_RETURN(
+      Allowed a, AuthorizeAs(ctx, std::move(who), own ? kActionTokenManage : kActionUserRead,
+                             {.target_user_id = own ? "" : user_id}, "", false, OnCopy::kAllow));
   std::vector<ApiTokenInfo> out;
   HK_RETURN_IF_ERROR(archive_.db().Read([&](Database& db) -> Status {
     HK_ASSIGN_OR_RETURN(out, identity_->ListApiTokens(db, user_id));
@@ -1286,6 +1376,7 @@ Result<ConfirmationView> ApiService::Confirm(const RequestContext& ctx,
 
 Result<ConfirmationView> ApiService::ConfirmLocal(const Actor& local, const std::string& user_id,
                                                   const ConfirmRequest& request) {
+  HK_RETURN_IF_ERROR(RefuseOnCopy(ActorEvent(local, kActionRecordConfirm)));
   HK_ASSIGN_OR_RETURN(VersionInfo info,
                       archive_.records().GetVersionInfo(request.record_id, request.version));
   Result<User> user = InternalError("not read");
@@ -1375,6 +1466,7 @@ Result<ClientCertBinding> ApiService::BindSigningCert(const RequestContext& ctx,
 Result<ClientCertBinding> ApiService::BindSigningCertLocal(const Actor& local,
                                                            const std::string& user_id,
                                                            const std::string& cert_pem) {
+  HK_RETURN_IF_ERROR(RefuseOnCopy(ActorEvent(local, "user.bind_signing_cert")));
   return BindSigningCertAs(local, user_id, cert_pem);
 }
 
@@ -1382,6 +1474,7 @@ Result<ClientCertBinding> ApiService::InstallSigningKeyLocal(const Actor& local,
                                                              const std::string& user_id,
                                                              ByteView p12,
                                                              std::string_view passphrase) {
+  HK_RETURN_IF_ERROR(RefuseOnCopy(ActorEvent(local, "user.install_signing_key")));
   Result<User> user = InternalError("not read");
   HK_RETURN_IF_ERROR(archive_.db().Read([&](Database& db) -> Status {
     user = identity_->GetUser(db, user_id);
@@ -1429,6 +1522,7 @@ Result<std::vector<ClientCertBinding>> ApiService::ListSigningCerts(const Reques
 Result<EvidenceRenewal> ApiService::RenewEvidence(
     const Actor& local, std::chrono::hours renew_within,
     const std::function<void(std::uint64_t done, std::uint64_t total)>& progress) {
+  HK_RETURN_IF_ERROR(RefuseOnCopy(ActorEvent(local, "evidence.renew")));
   EvidenceRenewal out;
   struct Item {
     Confirmation confirmation;

@@ -11,6 +11,7 @@
 #include <optional>
 #include <semaphore>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/env.h"
@@ -102,7 +103,17 @@ struct ApiServiceOptions {
   // Reaches the TSAs of [signature] tsa_urls (HTTP); null when none are configured. Must
   // outlive the service.
   TimestampTransport* tsa_transport = nullptr;
+  // G-6.10: a restored copy served for emergency (非常時) viewing (`hokan serve --read-only`).
+  // Every request that would change clinical or administrative data is refused with
+  // kFailedPrecondition and audited as denied with rule "read_only"; sign-in, sessions,
+  // reads, searches and the audit log keep working (reads are still audited, so audit entries
+  // and session rows are written). `[server] read_only = true` in hokan.toml has the same
+  // effect. The decision for each action is in docs/api.md ("Read-only emergency copy").
+  bool read_only = false;
 };
+
+// The rule a refusal on a read-only copy is audited with.
+inline constexpr std::string_view kReadOnlyRule = "read_only";
 
 // Confirming (確定) a version with an e-signature and a timestamp (issue 4).
 struct ConfirmRequest {
@@ -314,6 +325,9 @@ class ApiService {
   };
   Result<ConfirmationCheck> VerifyConfirmations(VerifySink& sink);
 
+  // True when every change is refused (ApiServiceOptions::read_only or [server] read_only).
+  bool read_only() const { return read_only_; }
+
   IdentityStore& identity() { return *identity_; }
   CareStore& care() { return *care_; }
   SignatureService& signatures() { return *signatures_; }
@@ -324,19 +338,30 @@ class ApiService {
   struct Allowed;
   ApiService(Archive& archive, Env& env);
 
+  // What a read-only copy does with a call of an action that both reads and changes
+  // (`self`, `care.manage`, `token.manage`, `breakglass.review`): the call says. For every
+  // other action the table in api_service.cc decides and this is ignored.
+  enum class OnCopy { kRefuse, kAllow };
+
   // Authenticates the caller and asks the policy. On refusal, audits it (outcome
   // unauthenticated / denied, with the rule) and returns kUnauthenticated /
   // kPermissionDenied. `resource.patient_id` set: relationships, grants and labels are
-  // looked up. `record_id` adds the record's labels.
+  // looked up. `record_id` adds the record's labels. On a read-only copy a change the policy
+  // allows is refused here (kFailedPrecondition, audited with rule "read_only").
   Result<Allowed> Authorize(const RequestContext& ctx, std::string_view action, Resource resource,
-                            const std::string& record_id = "", bool sensitive = false);
+                            const std::string& record_id = "", bool sensitive = false,
+                            OnCopy on_copy = OnCopy::kRefuse);
   Result<Principal> Authenticate(const RequestContext& ctx);
   // Authenticate, auditing a failure as the `action` refused.
   Result<Principal> Identify(const RequestContext& ctx, std::string_view action);
   // Authorize for an already identified caller.
   Result<Allowed> AuthorizeAs(const RequestContext& ctx, Principal who, std::string_view action,
                               Resource resource, const std::string& record_id = "",
-                              bool sensitive = false);
+                              bool sensitive = false, OnCopy on_copy = OnCopy::kRefuse);
+  // On a read-only copy: audits `refused` as denied by rule "read_only" and returns the
+  // refusal. OK otherwise. For the changes that do not pass through AuthorizeAs (first
+  // setup, passwords set with a code, the local commands).
+  Status RefuseOnCopy(AuditEvent refused);
   // The entry of a request whose record could not be looked up (or was inconsistent).
   void AuditLookupFailure(const RequestContext& ctx, const Principal& who, std::string_view action,
                           const std::string& record_id, const Status& st);
@@ -362,6 +387,7 @@ class ApiService {
 
   Archive& archive_;
   Env& env_;
+  bool read_only_ = false;
   std::unique_ptr<IdentityStore> identity_;
   std::unique_ptr<CareStore> care_;
   std::unique_ptr<ConfirmationStore> confirmations_;

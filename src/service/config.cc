@@ -57,7 +57,7 @@ Status ParseServer(const toml::table& t, const std::string& path, ServerConfig& 
       {"listen_address", "port", "tls_cert_file", "tls_key_file", "allow_tls12", "client_ca_file",
        "require_client_cert", "io_threads", "worker_threads", "max_connections", "max_header_bytes",
        "handshake_timeout_seconds", "header_timeout_seconds", "body_timeout_seconds",
-       "idle_timeout_seconds", "shutdown_grace_seconds"},
+       "idle_timeout_seconds", "shutdown_grace_seconds", "read_only"},
       path));
   if (auto v = t["listen_address"].value<std::string>()) c.listen_address = *v;
   if (auto v = t["tls_cert_file"].value<std::string>()) c.tls_cert_file = *v;
@@ -65,6 +65,7 @@ Status ParseServer(const toml::table& t, const std::string& path, ServerConfig& 
   if (auto v = t["client_ca_file"].value<std::string>()) c.client_ca_file = *v;
   HK_RETURN_IF_ERROR(ReadBool(t, "server", "allow_tls12", path, c.allow_tls12));
   HK_RETURN_IF_ERROR(ReadBool(t, "server", "require_client_cert", path, c.require_client_cert));
+  HK_RETURN_IF_ERROR(ReadBool(t, "server", "read_only", path, c.read_only));
   HK_RETURN_IF_ERROR(ReadCount(t, "server", "port", 65535, true, path, c.port));
   HK_RETURN_IF_ERROR(ReadCount(t, "server", "io_threads", 256, true, path, c.io_threads));
   HK_RETURN_IF_ERROR(ReadCount(t, "server", "worker_threads", 1024, false, path, c.worker_threads));
@@ -547,6 +548,11 @@ std::string RenderConfig(const Config& c) {
          "# On SIGTERM, requests in flight get this long to finish.\n"
          "shutdown_grace_seconds = " +
          std::to_string(c.server.shutdown_grace_seconds) +
+         "\n"
+         "# true only on a restored copy served for emergency viewing: every change is refused\n"
+         "# (as with `hokan serve --read-only`); sign-in, reads and the audit log keep working.\n"
+         "read_only = " +
+         (c.server.read_only ? "true" : "false") +
          "\n"
          "\n"
          "[identity]\n"

@@ -30,6 +30,9 @@ struct ServerConfig {
   std::uint64_t body_timeout_seconds = 300;
   std::uint64_t idle_timeout_seconds = 30;
   std::uint64_t shutdown_grace_seconds = 30;
+  // G-6.10: this data directory is a restored copy served for emergency viewing; every change
+  // is refused (as with `hokan serve --read-only`, ApiServiceOptions::read_only).
+  bool read_only = false;
 };
 
 // [identity]: login rules (G-6.5-C13, G-6.5-D4).
