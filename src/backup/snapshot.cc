@@ -32,7 +32,9 @@ Status Walk(FileSystem& fs, const std::string& root, const std::string& rel,
   const std::string dir = rel.empty() ? root : JoinPath(root, rel);
   HK_ASSIGN_OR_RETURN(std::vector<std::string> names, fs.ListDir(dir));
   for (const std::string& name : names) {
-    const std::string r = rel.empty() ? name : rel + "/" + name;
+    std::string r = rel;
+    if (!r.empty()) r += '/';
+    r += name;
     const std::string path = JoinPath(root, r);
     if (path == skip_path || Skipped(r, name)) continue;
     Result<FileInfo> info = fs.Stat(path);

@@ -67,7 +67,51 @@ void Detail(AuditEvent& e, std::string key, std::string value) {
   e.detail.emplace_back(std::move(key), std::move(value));
 }
 
+constexpr std::string_view kStatusFile = "backup-status.json";
+
+// D/backup-status.json: the last run per target (successful or not) and the last drill, for
+// `GET /api/v1/backup/status` and monitoring. Written atomically; a failure to write it never
+// fails the backup (the audit log has the facts).
+void RecordStatus(Archive& archive, const std::string& section, const std::string& key,
+                  nlohmann::json entry) {
+  FileSystem& fs = archive.env().fs;
+  nlohmann::json status = nlohmann::json::object();
+  if (Result<Bytes> b = fs.ReadFile(JoinPath(archive.dir(), std::string(kStatusFile))); b) {
+    status = nlohmann::json::parse(AsChars(*b), nullptr, false);
+    if (status.is_discarded() || !status.is_object()) status = nlohmann::json::object();
+  }
+  entry["at"] = FormatRfc3339(archive.env().clock.Now());
+  if (key.empty()) {
+    status[section] = std::move(entry);
+  } else {
+    if (!status[section].is_object()) status[section] = nlohmann::json::object();
+    nlohmann::json& slot = status[section][key];
+    // Keep the last success next to a newer failure: monitoring needs both.
+    if (entry.value("outcome", "") != "success" && slot.is_object() &&
+        slot.value("outcome", "") == "success") {
+      entry["last_success"] = slot;
+    } else if (entry.value("outcome", "") != "success" && slot.is_object() &&
+               slot.contains("last_success")) {
+      entry["last_success"] = slot["last_success"];
+    }
+    slot = std::move(entry);
+  }
+  (void)WriteFileAtomically(fs, archive.dir(), std::string(kStatusFile),
+                            AsBytes(status.dump(2) + "\n"));
+}
+
 }  // namespace
+
+Result<std::string> BackupStatusJson(Archive& archive) {
+  Result<Bytes> b = archive.env().fs.ReadFile(JoinPath(archive.dir(), std::string(kStatusFile)));
+  if (!b) {
+    if (b.error().code() == StatusCode::kNotFound) return std::string(R"({"runs":{}})");
+    return b.error();
+  }
+  const nlohmann::json j = nlohmann::json::parse(AsChars(*b), nullptr, false);
+  if (j.is_discarded()) return DataLossError(std::string(kStatusFile) + " is not JSON");
+  return j.dump();
+}
 
 Result<BackupKeyInfo> OpenBackupKey(Archive& archive, bool create) {
   FileSystem& fs = archive.env().fs;
@@ -93,6 +137,7 @@ Result<BackupRunReport> RunBackup(Archive& archive, const Actor& actor,
     e.reason = st.message();
     Detail(e, "target", report.target);
     (void)archive.audit().Append(e);
+    RecordStatus(archive, "runs", report.target, {{"outcome", "error"}, {"reason", st.message()}});
     return st;
   };
   Result<BackupKeyInfo> key = OpenBackupKey(archive, true);
@@ -168,6 +213,14 @@ Result<BackupRunReport> RunBackup(Archive& archive, const Actor& actor,
   Detail(e, "objects_written", std::to_string(report.write.objects_written));
   Detail(e, "objects_reused", std::to_string(report.write.objects_reused));
   HK_RETURN_IF_ERROR(archive.audit().Append(e).error());
+  RecordStatus(archive, "runs", report.target,
+               {{"outcome", "success"},
+                {"snapshot_id", m.snapshot_id},
+                {"created_at", m.created_at},
+                {"audit_consistency", m.audit_consistency},
+                {"objects_written", report.write.objects_written},
+                {"bytes_written", report.write.bytes_written},
+                {"seconds", report.seconds}});
   return report;
 }
 
@@ -338,6 +391,7 @@ Result<DrillReport> DrillBackup(Archive& archive, const Actor& actor, backup::Ba
     e.reason = r ? r->problem : r.error().message();
   }
   HK_RETURN_IF_ERROR(archive.audit().Append(e).error());
+  RecordStatus(archive, "last_drill", "", evidence);
   if (!r) return r.error().WithContext("drill of snapshot " + d.snapshot_id);
   d.restore = std::move(*r);
   return d;

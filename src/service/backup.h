@@ -79,4 +79,8 @@ Result<DrillReport> DrillBackup(Archive& archive, const Actor& actor, backup::Ba
                                 const std::string& scratch_root, VerifySink& sink,
                                 const backup::ProgressFn& progress = {});
 
+// The last backup run per target and the last drill, as JSON (D/backup-status.json;
+// docs/backup.md).
+Result<std::string> BackupStatusJson(Archive& archive);
+
 }  // namespace hokan

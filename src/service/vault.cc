@@ -60,6 +60,14 @@ std::optional<std::int64_t> DayOf(const std::string& rfc3339) {
   return secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
 }
 
+Status BadKey(const std::string& path, std::string_view key, std::string_view what) {
+  std::string m = path;
+  m += ": ";
+  m += key;
+  m += what;
+  return InvalidArgumentError(m);
+}
+
 }  // namespace
 
 Result<VaultConfig> ParseVaultConfig(std::string_view text, const std::string& path) {
@@ -88,8 +96,7 @@ Result<VaultConfig> ParseVaultConfig(std::string_view text, const std::string& p
         const std::string name(rk.str());
         const auto n = rv.value<std::int64_t>();
         if (!n || *n < 0 || *n > 100000) {
-          return InvalidArgumentError(path + ": retention." + name +
-                                      " must be a whole number from 0 to 100000");
+          return BadKey(path, "retention." + name, " must be a whole number from 0 to 100000");
         }
         const int value = static_cast<int>(*n);
         if (name == "keep_last") {
@@ -103,11 +110,11 @@ Result<VaultConfig> ParseVaultConfig(std::string_view text, const std::string& p
         } else if (name == "min_days") {
           c.retention.min_days = value;
         } else {
-          return InvalidArgumentError(path + ": unknown key retention." + name);
+          return BadKey(path, "retention." + name, " is not a known key");
         }
       }
     } else {
-      return InvalidArgumentError(path + ": unknown key " + key);
+      return BadKey(path, key, " is not a known key");
     }
   }
   if (c.retention.keep_last < 1) {
