@@ -819,6 +819,17 @@ void AddRoutes(Router& router, ApiService& api) {
             });
       });
 
+  // --- backups (issue 6) -----------------------------------------------------------------------
+  add({.method = "GET",
+       .pattern = "/api/v1/backup/status",
+       .summary = "The last backup run per target and the last restore drill",
+       .action = "backup.status",
+       .response_media_type = "application/json"},
+      [&api](Call& c) {
+        return OrError<std::string>(c, api.BackupStatus(c.ctx()), 200,
+                                    [](const std::string& s) { return json::parse(s); });
+      });
+
   // --- quarantine (issue 5) --------------------------------------------------------------------
   add({.method = "GET",
        .pattern = "/api/v1/quarantine",

@@ -32,9 +32,10 @@ inline constexpr std::string_view kActionUserResetPassword = "user.reset_passwor
 inline constexpr std::string_view kActionTokenManage = "token.manage";
 inline constexpr std::string_view kActionStoreVerify = "store.verify";
 inline constexpr std::string_view kActionMaintenanceTransfer = "maintenance.transfer";
+inline constexpr std::string_view kActionBackupStatus = "backup.status";
 inline constexpr std::string_view kActionSelf = "self";
 
-inline constexpr std::array<std::string_view, 23> kAllActions = {
+inline constexpr std::array<std::string_view, 24> kAllActions = {
     kActionPatientRead,         kActionPatientCreate, kActionRecordCreate,
     kActionRecordRead,          kActionRecordHistory, kActionRecordMarkError,
     kActionRecordLabel,         kActionRecordConfirm, kActionQuarantineRead,
@@ -42,7 +43,7 @@ inline constexpr std::array<std::string_view, 23> kAllActions = {
     kActionBreakGlassReview,    kActionAuditRead,     kActionAuditProof,
     kActionAuditCheckpoint,     kActionUserRead,      kActionUserManage,
     kActionUserResetPassword,   kActionTokenManage,   kActionStoreVerify,
-    kActionMaintenanceTransfer, kActionSelf,
+    kActionMaintenanceTransfer, kActionBackupStatus,  kActionSelf,
 };
 
 // The names of kAllActions, in the same order (the document's row order).

@@ -128,10 +128,11 @@ TEST(DefaultMatrix, SeparationOfDuties) {
       }
     }
   }
-  // Auditors: audit.*, plus self and their own tokens; nothing else.
+  // Auditors: audit.*, the backups' status (evidence for G-6.10-C4f, no clinical content),
+  // plus self and their own tokens; nothing else.
   for (const std::string& action : AllActions()) {
-    const bool expected =
-        action.starts_with("audit.") || action == "self" || action == "token.manage";
+    const bool expected = action.starts_with("audit.") || action == "backup.status" ||
+                          action == "self" || action == "token.manage";
     EXPECT_EQ(m.Get(Role::kAuditor, action) == Permission::kAllow, expected) << action;
   }
   // A clerk may register patients and scan paper into their records but not read records
@@ -217,7 +218,7 @@ TEST(ParseMatrix, MarkersMustAppearOnceEachInOrder) {
   EXPECT_THAT(ParseError(Replace(table, "<!-- matrix:end -->", "")),
               HasSubstr("no '<!-- matrix:end -->'"));
   EXPECT_THAT(ParseError(Replace(table, "<!-- matrix:begin -->", "<!-- matrix:begin-->")),
-              HasSubstr("line 27: '<!-- matrix:end -->' before any '<!-- matrix:begin -->'"));
+              HasSubstr("line 28: '<!-- matrix:end -->' before any '<!-- matrix:begin -->'"));
   EXPECT_THAT(ParseError(table + table), HasSubstr("second '<!-- matrix:begin -->'"));
   EXPECT_THAT(ParseError("<!-- matrix:end -->\n" + table),
               HasSubstr("line 1: '<!-- matrix:end -->' before any"));
@@ -256,7 +257,7 @@ TEST(ParseMatrix, StructureIsChecked) {
   EXPECT_THAT(ParseError(Replace(table, "\n| `self`", "\nprose\n| `self`")),
               HasSubstr("not a table row"));
   EXPECT_THAT(ParseError(Replace(table, "| yes |\n<!--", "| yes\n<!--")),
-              HasSubstr("line 26: not a table row"));
+              HasSubstr("line 27: not a table row"));
   EXPECT_THAT(
       ParseError(Replace(table, "| `self` | global | yes |", "| `self` | global | y\\|s |")),
       HasSubstr("backslashes"));

@@ -8,6 +8,7 @@
 #include "identity/identity_store.h"
 #include "policy/break_glass.h"
 #include "policy/role.h"
+#include "service/backup.h"
 #include "service/signing.h"
 #include "signature/cades.h"
 #include "signature/evidence.h"
@@ -158,6 +159,7 @@ constexpr std::array<CopyRow, kAllActions.size()> kCopyRules = {{
     {kActionTokenManage, CopyRule::kPerCall},  // Listing one's own tokens only.
     {kActionStoreVerify, CopyRule::kAllow},
     {kActionMaintenanceTransfer, CopyRule::kRefuse},
+    {kActionBackupStatus, CopyRule::kAllow},
     {kActionSelf, CopyRule::kPerCall},  // whoami and sign-out; not passwords or TOTP.
 }};
 
@@ -952,6 +954,15 @@ Result<MaintenanceReceipt> ApiService::ReceiveMaintenanceTransfer(
     const RequestContext& ctx, const MaintenanceTransferRequest& request) {
   HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionMaintenanceTransfer, {}));
   return hokan::ReceiveMaintenanceTransfer(archive_, a.actor, request);
+}
+
+// --- backups -------------------------------------------------------------------------------------
+
+Result<std::string> ApiService::BackupStatus(const RequestContext& ctx) {
+  HK_ASSIGN_OR_RETURN(Allowed a, Authorize(ctx, kActionBackupStatus, {}));
+  HK_ASSIGN_OR_RETURN(std::string status, BackupStatusJson(archive_));
+  HK_RETURN_IF_ERROR(archive_.audit().Append(ActorEvent(a.actor, "backup.status")).error());
+  return status;
 }
 
 // --- quarantine ----------------------------------------------------------------------------------

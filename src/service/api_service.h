@@ -239,6 +239,9 @@ class ApiService {
     QuarantineState state = QuarantineState::kQuarantined;
   };
   Result<std::vector<QuarantineView>> ListQuarantine(const RequestContext& ctx, std::size_t limit);
+
+  // The last backup run per target and the last drill (docs/backup.md), as JSON.
+  Result<std::string> BackupStatus(const RequestContext& ctx);
   Result<QuarantineView> GetQuarantined(const RequestContext& ctx, const std::string& id);
   // The original's bytes (audited before they are returned).
   Result<Bytes> ReadQuarantined(const RequestContext& ctx, const std::string& id);
