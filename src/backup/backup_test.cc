@@ -259,6 +259,36 @@ TEST_F(BackupTest, ForgedManifestIsRefusedAndRestoresNothing) {
   EXPECT_THAT(fs_.Stat("/restored"), StatusIs(StatusCode::kNotFound));
 }
 
+// A manifest signed and MACed by the right keys still cannot steer a restore outside its
+// directory: paths are checked when it is parsed.
+TEST_F(BackupTest, ManifestPathsOutsideTheDirectoryAreRefused) {
+  for (const char* path :
+       {"../etc/cron.d/x", "/etc/passwd", "keys/../../x", "a//b", "a/./b", "blobs/ab\\..\\x", ""}) {
+    SCOPED_TRACE(path);
+    Manifest m;
+    m.snapshot_id = "20270115T080000.000Z-00000000";
+    m.audit_public_key = signer_.PublicKeyRaw();
+    m.entries.push_back(ManifestEntry{.kind = "file",
+                                      .path = path,
+                                      .object = std::string(64, 'a'),
+                                      .sha256 = std::string(64, 'b'),
+                                      .sealed_sha256 = std::string(64, 'c')});
+    auto bytes = EncodeManifest(m, key_, signer_);
+    ASSERT_OK(bytes);
+    auto p = ParseManifest(*bytes);
+    ASSERT_THAT(p, StatusIs(StatusCode::kDataLoss));
+    EXPECT_THAT(p.error().message(), HasSubstr("malformed"));
+  }
+  // Truncated or garbled manifests are named as such, never half-read.
+  auto w = Snapshot();
+  ASSERT_OK(w);
+  auto good = target_->GetSnapshot(w->manifest.snapshot_id);
+  ASSERT_OK(good);
+  for (std::size_t cut : {std::size_t{0}, std::size_t{10}, good->size() / 2, good->size() - 1}) {
+    EXPECT_THAT(ParseManifest(ByteView(good->data(), cut)), StatusIs(StatusCode::kDataLoss));
+  }
+}
+
 TEST_F(BackupTest, WrongKeyIsNamedAsSuch) {
   auto w = Snapshot();
   ASSERT_OK(w);

@@ -283,11 +283,18 @@ int Verify(Env& env, std::span<const std::string_view> rest) {
                  "hokan: verify: no backup key: checking signatures, audit consistency and the "
                  "stored bytes of every object, without decrypting\n");
   }
+  // Audited in the store given with --dir, or else in the store whose key was used.
   std::unique_ptr<Archive> archive;
   if (a->Has("dir")) {
     Result<std::unique_ptr<Archive>> opened = OpenDir(env, *a);
     if (!opened) return Fail(opened.error());
     archive = std::move(*opened);
+  } else if (const std::string suffix = "/" + std::string(kBackupKeyFile);
+             key.from.size() > suffix.size() &&
+             key.from.compare(key.from.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    Result<std::unique_ptr<Archive>> opened =
+        Archive::Open(env, key.from.substr(0, key.from.size() - suffix.size()));
+    if (opened) archive = std::move(*opened);
   }
   Result<backup::TargetCheck> check = VerifyBackups(archive.get(), Me(), **target, options);
   if (!check) return Fail(check.error().WithContext("verify"));

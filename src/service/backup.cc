@@ -9,6 +9,7 @@
 #include "base/encoding.h"
 #include "base/scope_exit.h"
 #include "base/time.h"
+#include "service/api_service.h"
 #include "store/atomic_write.h"
 
 namespace hokan {
@@ -291,6 +292,20 @@ Result<RestoreReport> RestoreBackup(Env& env, const Actor& actor, backup::Backup
       if (!v->ok() && report.problem.empty()) {
         report.problem = "the restored store has " + std::to_string(v->damage) +
                          " damaged objects (listed above)";
+      }
+    }
+    // Confirmations: their rows, and their signatures against the versions' hashes (as
+    // `hokan verify` does).
+    if (report.problem.empty()) {
+      Result<std::unique_ptr<ApiService>> api = ApiService::Open(a, env, ApiServiceOptions{});
+      Result<ApiService::ConfirmationCheck> c =
+          api ? (*api)->VerifyConfirmations(sink)
+              : Result<ApiService::ConfirmationCheck>(api.error());
+      if (!c) {
+        report.problem = "the restored confirmations could not be checked: " + c.error().message();
+      } else if (c->damage != 0) {
+        report.problem = "the restored store has " + std::to_string(c->damage) +
+                         " damaged confirmations (listed above)";
       }
     }
     // The log in the copy must be the log the snapshot's checkpoint signed.
