@@ -254,9 +254,11 @@ Result<backup::TargetCheck> VerifyBackups(Archive* archive, const Actor& actor,
 
 Result<RestoreReport> RestoreBackup(Env& env, const Actor& actor, backup::BackupTarget& target,
                                     const std::string& snapshot_id, const backup::BackupKey& key,
-                                    const std::string& to, VerifySink& sink,
+                                    const std::string& to_dir, VerifySink& sink,
                                     const backup::ProgressFn& progress) {
   const auto start = std::chrono::steady_clock::now();
+  std::string to = to_dir;
+  while (to.size() > 1 && to.back() == '/') to.pop_back();
   if (to.empty() || to == "/") return InvalidArgumentError("--to must name a new directory");
   if (Result<FileInfo> info = env.fs.Stat(to); info) {
     if (!info->is_directory) return InvalidArgumentError(to + " exists and is not a directory");
