@@ -199,9 +199,15 @@ TEST_F(BackupTest, RansomwareCannotReachTheVaultAndTheRestoreIsWhole_G_6_10_C4f)
   ASSERT_OK(replace);
   EXPECT_EQ(replace->status, 403);
   const backup::ManifestEntry& victim = run->write.manifest.entries.front();
-  const std::string object_path =
-      vault_dir_ + "/data/ward-a/objects/" + victim.object.substr(0, 2) + "/" + victim.object;
-  const std::string object = ReadAll(object_path);
+  // Everything the vault holds for this client, to compare after the attack.
+  auto vault_files = [&] {
+    std::map<std::string, std::string> files;
+    for (const auto& e : fs::recursive_directory_iterator(vault_dir_ + "/data/ward-a")) {
+      if (e.is_regular_file()) files[e.path().string()] = ReadAll(e.path().string());
+    }
+    return files;
+  };
+  const std::map<std::string, std::string> before = vault_files();
   auto overwrite = raw->Send("PUT", "/vault/v1/objects/" + victim.object,
                              {{"Content-Type", "application/octet-stream"}}, "encrypted garbage");
   ASSERT_OK(overwrite);
@@ -214,7 +220,7 @@ TEST_F(BackupTest, RansomwareCannotReachTheVaultAndTheRestoreIsWhole_G_6_10_C4f)
   ASSERT_OK(forged);
   EXPECT_EQ(forged->status, 400);
   EXPECT_EQ(ReadAll(manifest_path), manifest);
-  EXPECT_EQ(ReadAll(object_path), object);
+  EXPECT_EQ(vault_files(), before);
   EXPECT_THAT(ReadAll(vault_dir_ + "/vault.log"),
               AllOf(HasSubstr("\"refused\""), HasSubstr("DELETE /vault/v1/snapshots/" + snapshot)));
 
@@ -386,15 +392,16 @@ TEST_F(BackupTest, CliContract) {
 
   // A damaged object: verify names it and fails.
   std::string victim;
-  for (const auto& e : fs::recursive_directory_iterator(target + "/objects")) {
-    if (e.is_regular_file()) victim = e.path().string();
+  for (const auto& e : fs::recursive_directory_iterator(target + "/packs")) {
+    if (e.is_regular_file() && e.path().extension() == ".pack") victim = e.path().string();
   }
+  ASSERT_FALSE(victim.empty());
   std::string bytes = ReadAll(victim);
   bytes[bytes.size() / 2] ^= 1;
   WriteAll(victim, bytes);
   ProcessResult damaged = RunHokan({"backup", "verify", "--to", target});
   EXPECT_EQ(damaged.exit_code, 1) << Describe(damaged);
-  EXPECT_THAT(damaged.out, HasSubstr(fs::path(victim).filename().string()));
+  EXPECT_THAT(damaged.out, AllOf(HasSubstr("FAILED"), HasSubstr("is damaged: its bytes changed")));
 }
 
 // A backup process killed part way leaves no snapshot that looks complete.

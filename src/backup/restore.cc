@@ -100,10 +100,13 @@ Result<RestoreResult> RestoreSnapshot(BackupTarget& target, const std::string& s
       HK_RETURN_IF_ERROR(db->Append(plain));
     } else {
       HK_RETURN_IF_ERROR(EnsureDirs(fs, dir, e.path, made));
-      const std::string path = JoinPath(dir, e.path);
-      HK_RETURN_IF_ERROR(
-          WriteNewFileDurably(fs, DirName(path), path.substr(DirName(path).size() + 1), plain)
-              .WithContext("restore " + e.path));
+      // Not synced one by one: one SyncAll below makes every file and name durable.
+      Status st = [&]() -> Status {
+        HK_ASSIGN_OR_RETURN(auto file, fs.NewWritableFile(JoinPath(dir, e.path)));
+        HK_RETURN_IF_ERROR(file->Append(plain));
+        return file->Close();
+      }();
+      HK_RETURN_IF_ERROR(st.WithContext("restore " + e.path));
       ++out.files;
     }
     out.bytes += e.size;
@@ -112,8 +115,8 @@ Result<RestoreResult> RestoreSnapshot(BackupTarget& target, const std::string& s
     if (progress) progress(pr);
   }
   if (db == nullptr) return DataLossError("snapshot " + snapshot_id + " holds no database");
-  HK_RETURN_IF_ERROR(db->Sync());
   HK_RETURN_IF_ERROR(db->Close());
+  HK_RETURN_IF_ERROR(fs.SyncAll(dir));
   if (config == nullptr) return DataLossError("snapshot " + snapshot_id + " holds no hokan.toml");
   HK_ASSIGN_OR_RETURN(Bytes toml, FetchChecked(target, key, *config));
   HK_RETURN_IF_ERROR(WriteNewFileDurably(fs, dir, "hokan.toml", toml));

@@ -65,7 +65,7 @@ Result<std::unique_ptr<DirectoryTarget>> DirectoryTarget::Open(FileSystem& fs,
                                      "empty directory or an existing target");
     }
   }
-  for (const char* sub : {"objects", "snapshots"}) {
+  for (const char* sub : {"packs", "snapshots"}) {
     Status st = fs.CreateDir(JoinPath(dir, sub));
     if (!st.ok() && st.code() != StatusCode::kAlreadyExists) return st;
   }
@@ -75,30 +75,113 @@ Result<std::unique_ptr<DirectoryTarget>> DirectoryTarget::Open(FileSystem& fs,
   return t;
 }
 
-std::string DirectoryTarget::ObjectPath(const std::string& id) const {
-  return JoinPath(JoinPath(JoinPath(dir_, "objects"), id.substr(0, 2)), id);
-}
-
 std::string DirectoryTarget::SnapshotPath(const std::string& id) const {
   return JoinPath(JoinPath(dir_, "snapshots"), id + std::string(kManifestSuffix));
 }
 
+namespace {
+
+constexpr std::string_view kIndexMagic = "hokan-pack-index v1\n";
+
+std::string PackDir(const std::string& dir, const std::string& shard) {
+  return JoinPath(JoinPath(dir, "packs"), shard);
+}
+
+}  // namespace
+
+Status DirectoryTarget::LoadIndex() {
+  if (index_loaded_) return OkStatus();
+  const std::string packs = JoinPath(dir_, "packs");
+  HK_ASSIGN_OR_RETURN(std::vector<std::string> shards, fs_.ListDir(packs));
+  for (const std::string& shard : shards) {
+    known_shards_.push_back(shard);
+    HK_ASSIGN_OR_RETURN(std::vector<std::string> names, fs_.ListDir(JoinPath(packs, shard)));
+    for (const std::string& n : names) {
+      if (n.size() != 32 + 6 || n.substr(32) != ".index") continue;
+      const std::string pack_path = JoinPath(JoinPath(packs, shard), n.substr(0, 32) + ".pack");
+      Result<Bytes> text = fs_.ReadFile(JoinPath(JoinPath(packs, shard), n));
+      Result<FileInfo> pack = fs_.Stat(pack_path);
+      // An index without its complete pack (a crash between the two) names nothing.
+      if (!text || !pack) continue;
+      std::string_view t = AsChars(*text);
+      if (t.substr(0, kIndexMagic.size()) != kIndexMagic) continue;
+      t.remove_prefix(kIndexMagic.size());
+      std::vector<std::pair<std::string, ObjectLocation>> entries;
+      bool complete = true;
+      while (!t.empty() && complete) {
+        const std::size_t nl = t.find('\n');
+        if (nl == std::string_view::npos) {
+          complete = false;
+          break;
+        }
+        const std::string_view line = t.substr(0, nl);
+        t.remove_prefix(nl + 1);
+        const std::size_t sp1 = line.find(' ');
+        const std::size_t sp2 = line.find(' ', sp1 + 1);
+        if (sp1 != 64 || sp2 == std::string_view::npos) {
+          complete = false;
+          break;
+        }
+        ObjectLocation loc{pack_path, 0, 0};
+        const std::string_view off = line.substr(sp1 + 1, sp2 - sp1 - 1);
+        const std::string_view len = line.substr(sp2 + 1);
+        auto parse = [](std::string_view v, std::uint64_t& out) {
+          if (v.empty() || v.size() > 19) return false;
+          out = 0;
+          for (char c : v) {
+            if (c < '0' || c > '9') return false;
+            out = out * 10 + static_cast<std::uint64_t>(c - '0');
+          }
+          return true;
+        };
+        if (!IsObjectId(line.substr(0, 64)) || !parse(off, loc.offset) || !parse(len, loc.size) ||
+            loc.offset + loc.size > pack->size) {
+          complete = false;
+          break;
+        }
+        entries.emplace_back(std::string(line.substr(0, 64)), std::move(loc));
+      }
+      if (!complete) continue;
+      for (auto& [id, loc] : entries) index_.emplace(id, std::move(loc));
+    }
+  }
+  index_loaded_ = true;
+  return OkStatus();
+}
+
 Result<bool> DirectoryTarget::HasObject(const std::string& id) {
   if (!IsObjectId(id)) return InvalidArgumentError("not a backup object id");
-  Result<FileInfo> info = fs_.Stat(ObjectPath(id));
-  if (info) return true;
-  if (info.error().code() == StatusCode::kNotFound) return false;
-  return info.error();
+  HK_RETURN_IF_ERROR(LoadIndex());
+  return index_.count(id) != 0 || pending_objects_.count(id) != 0;
+}
+
+Status DirectoryTarget::ReloadIndex() {
+  index_.clear();
+  open_packs_.clear();
+  index_loaded_ = false;
+  return LoadIndex();
+}
+
+Result<std::optional<ObjectLocation>> DirectoryTarget::Locate(const std::string& id) {
+  HK_RETURN_IF_ERROR(LoadIndex());
+  auto it = index_.find(id);
+  if (it == index_.end()) {
+    // Another process (a prune, a concurrent run) may have packed it since we looked.
+    HK_RETURN_IF_ERROR(ReloadIndex());
+    it = index_.find(id);
+    if (it == index_.end()) return std::optional<ObjectLocation>();
+  }
+  return std::optional<ObjectLocation>(it->second);
 }
 
 Status DirectoryTarget::EnsureShard(const std::string& shard) {
   if (std::find(known_shards_.begin(), known_shards_.end(), shard) != known_shards_.end()) {
     return OkStatus();
   }
-  const std::string objects = JoinPath(dir_, "objects");
-  Status st = fs_.CreateDir(JoinPath(objects, shard));
+  const std::string packs = JoinPath(dir_, "packs");
+  Status st = fs_.CreateDir(JoinPath(packs, shard));
   if (st.ok()) {
-    HK_RETURN_IF_ERROR(fs_.SyncDir(objects));
+    HK_RETURN_IF_ERROR(fs_.SyncDir(packs));
   } else if (st.code() != StatusCode::kAlreadyExists) {
     return st;
   }
@@ -127,35 +210,143 @@ Status DirectoryTarget::WriteOnce(const std::string& dir, const std::string& nam
 }
 
 Status DirectoryTarget::PutObject(const std::string& id, ByteView sealed) {
-  if (!IsObjectId(id)) return InvalidArgumentError("not a backup object id");
-  const std::string shard = id.substr(0, 2);
+  HK_ASSIGN_OR_RETURN(const bool present, HasObject(id));
+  if (present) return OkStatus();
+  pending_objects_.emplace(id, std::make_pair(pending_.size(), sealed.size()));
+  pending_.insert(pending_.end(), sealed.begin(), sealed.end());
+  if (pending_.size() >= pack_bytes_) return WritePack();
+  return OkStatus();
+}
+
+Status DirectoryTarget::WritePack() {
+  if (pending_objects_.empty()) return OkStatus();
+  HK_ASSIGN_OR_RETURN(const std::string pack_id, RandomHexId(16));
+  const std::string shard = pack_id.substr(0, 2);
   HK_RETURN_IF_ERROR(EnsureShard(shard));
-  Status st = WriteOnce(JoinPath(JoinPath(dir_, "objects"), shard), id, sealed, false);
-  if (st.code() == StatusCode::kAlreadyExists) return OkStatus();
-  HK_RETURN_IF_ERROR(st.WithContext("write backup object " + id));
+  const std::string dir = PackDir(dir_, shard);
+  HK_RETURN_IF_ERROR(
+      WriteOnce(dir, pack_id + ".pack", pending_, false).WithContext("write backup pack"));
+  std::string index(kIndexMagic);
+  std::vector<std::pair<std::string, ObjectLocation>> located;
+  for (const auto& [id, where] : pending_objects_) {
+    index += id + " " + std::to_string(where.first) + " " + std::to_string(where.second) + "\n";
+    located.emplace_back(
+        id, ObjectLocation{JoinPath(dir, pack_id + ".pack"), where.first, where.second});
+  }
+  HK_RETURN_IF_ERROR(WriteOnce(dir, pack_id + ".index", AsBytes(index), false)
+                         .WithContext("write backup pack index"));
+  for (auto& [id, loc] : located) index_.emplace(id, std::move(loc));
   if (std::find(unsynced_shards_.begin(), unsynced_shards_.end(), shard) ==
       unsynced_shards_.end()) {
     unsynced_shards_.push_back(shard);
   }
+  pending_.clear();
+  pending_.shrink_to_fit();
+  pending_objects_.clear();
   return OkStatus();
+}
+
+Result<RandomAccessFile*> DirectoryTarget::OpenPack(const std::string& path) {
+  for (auto& [p, f] : open_packs_) {
+    if (p == path) return f.get();
+  }
+  HK_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> f, fs_.OpenRandomAccessFile(path, false));
+  if (open_packs_.size() >= 8) open_packs_.erase(open_packs_.begin());
+  open_packs_.emplace_back(path, std::move(f));
+  return open_packs_.back().second.get();
 }
 
 Result<Bytes> DirectoryTarget::GetObject(const std::string& id) {
   if (!IsObjectId(id)) return InvalidArgumentError("not a backup object id");
-  Result<Bytes> b = fs_.ReadFile(ObjectPath(id));
-  if (!b && b.error().code() == StatusCode::kNotFound) {
-    return NotFoundError("backup object " + id + " is missing from " + Describe());
+  HK_RETURN_IF_ERROR(LoadIndex());
+  if (auto p = pending_objects_.find(id); p != pending_objects_.end()) {
+    const auto begin = pending_.begin() + static_cast<std::ptrdiff_t>(p->second.first);
+    return Bytes(begin, begin + static_cast<std::ptrdiff_t>(p->second.second));
   }
-  return b;
+  auto it = index_.find(id);
+  Result<RandomAccessFile*> f = NotFoundError("");
+  if (it != index_.end()) f = OpenPack(it->second.pack_path);
+  if (!f && f.error().code() == StatusCode::kNotFound) {
+    // A prune in another process may have repacked it: look again once.
+    HK_RETURN_IF_ERROR(ReloadIndex());
+    it = index_.find(id);
+    if (it == index_.end()) {
+      return NotFoundError("backup object " + id + " is missing from " + Describe());
+    }
+    f = OpenPack(it->second.pack_path);
+  }
+  const ObjectLocation& loc = it->second;
+  if (!f) {
+    if (f.error().code() == StatusCode::kNotFound) {
+      return NotFoundError("backup object " + id + " is missing from " + Describe() +
+                           " (its pack is gone)");
+    }
+    return f.error();
+  }
+  Bytes out(static_cast<std::size_t>(loc.size));
+  HK_ASSIGN_OR_RETURN(const std::size_t n, (*f)->Read(loc.offset, out.size(), out.data()));
+  out.resize(n);  // Short when the pack was cut: the hash check names it as damaged.
+  return out;
 }
 
 Status DirectoryTarget::Flush() {
-  const std::string objects = JoinPath(dir_, "objects");
+  HK_RETURN_IF_ERROR(WritePack());
   for (const std::string& shard : unsynced_shards_) {
-    HK_RETURN_IF_ERROR(fs_.SyncDir(JoinPath(objects, shard)));
+    HK_RETURN_IF_ERROR(fs_.SyncDir(PackDir(dir_, shard)));
   }
   unsynced_shards_.clear();
   return OkStatus();
+}
+
+Result<DirectoryTarget::PackRemoval> DirectoryTarget::RemoveObjectsNotIn(
+    const std::set<std::string>& needed, std::chrono::system_clock::time_point older_than) {
+  HK_RETURN_IF_ERROR(Flush());
+  HK_RETURN_IF_ERROR(LoadIndex());
+  std::map<std::string, std::vector<std::string>> by_pack;
+  for (const auto& [id, loc] : index_) by_pack[loc.pack_path].push_back(id);
+  PackRemoval out;
+  std::vector<std::string> doomed;  // Packs to remove once their kept objects are repacked.
+  for (const auto& [pack, ids] : by_pack) {
+    std::uint64_t unneeded_bytes = 0;
+    std::uint64_t unneeded = 0;
+    for (const std::string& id : ids) {
+      if (needed.count(id) == 0) {
+        unneeded_bytes += index_.at(id).size;
+        ++unneeded;
+      }
+    }
+    Result<FileInfo> info = fs_.Stat(pack);
+    if (unneeded == 0 || !info || info->modified >= older_than) continue;
+    // A pack mostly still needed stays as it is (repacking would cost more than it frees).
+    if (unneeded < ids.size() && unneeded_bytes * 10 < info->size) continue;
+    for (const std::string& id : ids) {
+      if (needed.count(id) == 0) continue;
+      HK_ASSIGN_OR_RETURN(Bytes sealed, GetObject(id));
+      index_.erase(id);
+      HK_RETURN_IF_ERROR(PutObject(id, sealed));
+    }
+    out.objects += unneeded;
+    out.bytes += unneeded_bytes;
+    doomed.push_back(pack);
+  }
+  // The kept objects are durable in their new packs before the old packs go.
+  HK_RETURN_IF_ERROR(Flush());
+  std::set<std::string> dirs;
+  open_packs_.clear();
+  for (const std::string& pack : doomed) {
+    // The index first: a pack without an index is garbage nobody reads.
+    HK_RETURN_IF_ERROR(fs_.Remove(pack.substr(0, pack.size() - 5) + ".index"));
+    HK_RETURN_IF_ERROR(fs_.Remove(pack));
+    dirs.insert(DirName(pack));
+    ++out.packs;
+  }
+  for (auto it = index_.begin(); it != index_.end();) {
+    it = std::find(doomed.begin(), doomed.end(), it->second.pack_path) != doomed.end()
+             ? index_.erase(it)
+             : std::next(it);
+  }
+  for (const std::string& d : dirs) HK_RETURN_IF_ERROR(fs_.SyncDir(d));
+  return out;
 }
 
 Result<std::vector<std::string>> DirectoryTarget::ListSnapshots() {

@@ -4,7 +4,12 @@
 // append-only vault on another machine — never sees a key. Format: docs/formats/backup.md.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,13 +31,13 @@ class BackupTarget {
   virtual std::string Describe() const = 0;
 
   virtual Result<bool> HasObject(const std::string& id) = 0;
-  // Durable when this returns. An id that is already present is left alone (objects never
-  // change; the manifest records each sealed object's SHA-256, so verify catches a swap).
+  // Stores the object; durable after the next Flush(). An id that is already present is left
+  // alone (objects never change; the manifest records each stored object's SHA-256, so
+  // verify catches a swap).
   virtual Status PutObject(const std::string& id, ByteView sealed) = 0;
   // kNotFound when missing.
   virtual Result<Bytes> GetObject(const std::string& id) = 0;
-  // Makes every object put so far durable (the directory target syncs shard directories
-  // once per run instead of once per object). Called before a manifest is put.
+  // Makes every object put so far durable. Called before a manifest is put.
   virtual Status Flush() = 0;
 
   // Snapshot ids, oldest first.
@@ -43,12 +48,24 @@ class BackupTarget {
   virtual Result<Bytes> GetSnapshot(const std::string& id) = 0;
 };
 
-// A directory (another volume, removable media):
-//   T/HOKAN-BACKUP             marker: "hokan backup target v1\n"
-//   T/objects/<xx>/<id>        sealed objects, xx = first two characters of the id
-//   T/snapshots/<id>.manifest  manifests
+// Where an object is stored on a directory target.
+struct ObjectLocation {
+  std::string pack_path;
+  std::uint64_t offset = 0;
+  std::uint64_t size = 0;
+};
+
+// A directory (another volume, removable media). Objects are packed: many objects per file,
+// so a run of 100,000 small objects costs tens of fsyncs, not 100,000.
+//   T/HOKAN-BACKUP                   marker: "hokan backup target v1\n"
+//   T/packs/<xx>/<pack id>.pack      sealed objects, back to back
+//   T/packs/<xx>/<pack id>.index     "hokan-pack-index v1\n" then "<object id> <offset> <size>\n"
+//                                    per object; written after the pack is durable, so an
+//                                    index names only complete packs
+//   T/snapshots/<id>.manifest        manifests
 // Open() creates the layout in a missing or empty directory; refuses a non-empty directory
 // that is not a target (kFailedPrecondition), so a wrong path never mixes backups into data.
+// Not thread-safe.
 class DirectoryTarget final : public BackupTarget {
  public:
   static Result<std::unique_ptr<DirectoryTarget>> Open(FileSystem& fs, const std::string& dir,
@@ -63,20 +80,46 @@ class DirectoryTarget final : public BackupTarget {
   Result<Bytes> GetSnapshot(const std::string& id) override;
 
   const std::string& dir() const { return dir_; }
-  std::string ObjectPath(const std::string& id) const;
   std::string SnapshotPath(const std::string& id) const;
+  // nullopt when the object is not stored (objects not yet flushed are not located).
+  Result<std::optional<ObjectLocation>> Locate(const std::string& id);
+  // Removes the objects not in `needed` from packs older than `older_than` (uploads in
+  // flight are younger): a pack with nothing needed is removed; a pack where what is not
+  // needed is at least a tenth is rewritten with only what is, then removed. The vault's
+  // prune; never over the network.
+  struct PackRemoval {
+    std::uint64_t packs = 0;    // Removed (after repacking what they still held).
+    std::uint64_t objects = 0;  // Objects removed.
+    std::uint64_t bytes = 0;
+  };
+  Result<PackRemoval> RemoveObjectsNotIn(const std::set<std::string>& needed,
+                                         std::chrono::system_clock::time_point older_than);
+  // Pack size at which a pack is written (tests make it small).
+  void set_pack_bytes(std::size_t n) { pack_bytes_ = n; }
 
  private:
   DirectoryTarget(FileSystem& fs, std::string dir) : fs_(fs), dir_(std::move(dir)) {}
+  Status LoadIndex();
+  Status ReloadIndex();
+  Status WritePack();
   Status EnsureShard(const std::string& shard);
   // Writes dir/name via a temporary name: the final name only ever holds complete, synced
   // bytes. Syncs `dir` only when `sync_dir`.
   Status WriteOnce(const std::string& dir, const std::string& name, ByteView bytes, bool sync_dir);
+  Result<RandomAccessFile*> OpenPack(const std::string& path);
 
   FileSystem& fs_;
   const std::string dir_;
+  std::size_t pack_bytes_ = 16 << 20;
+  bool index_loaded_ = false;
+  std::map<std::string, ObjectLocation, std::less<>> index_;
+  // The pack being filled: its bytes and the objects in it.
+  Bytes pending_;
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>, std::less<>> pending_objects_;
   std::vector<std::string> unsynced_shards_;
   std::vector<std::string> known_shards_;
+  // A few open packs (restore and verify read objects pack by pack).
+  std::vector<std::pair<std::string, std::unique_ptr<RandomAccessFile>>> open_packs_;
 };
 
 }  // namespace hokan::backup

@@ -76,6 +76,9 @@ class FileSystem {
   virtual Status CreateDir(const std::string& path) = 0;
   // Makes earlier creates, renames and removes inside `dir` durable.
   virtual Status SyncDir(const std::string& dir) = 0;
+  // Makes everything written, created, renamed or removed so far on the file system that
+  // holds `path` durable (Linux syncfs): one barrier after many files, e.g. a restore.
+  virtual Status SyncAll(const std::string& path) = 0;
   // Names (not paths) in `dir`, sorted, without "." and "..".
   virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
 };

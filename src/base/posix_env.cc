@@ -218,6 +218,13 @@ Status PosixFileSystem::SyncDir(const std::string& dir) {
   return OkStatus();
 }
 
+Status PosixFileSystem::SyncAll(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return ErrnoStatus("open", path, errno);
+  if (::syncfs(fd.get()) != 0) return ErrnoStatus("syncfs", path, errno);
+  return OkStatus();
+}
+
 Result<std::vector<std::string>> PosixFileSystem::ListDir(const std::string& dir) {
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) return ErrnoStatus("list", dir, errno);

@@ -16,6 +16,7 @@ class PosixFileSystem final : public FileSystem {
   Status Remove(const std::string& path) override;
   Status CreateDir(const std::string& path) override;
   Status SyncDir(const std::string& dir) override;
+  Status SyncAll(const std::string& path) override;
   Result<std::vector<std::string>> ListDir(const std::string& dir) override;
 };
 

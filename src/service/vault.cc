@@ -339,9 +339,10 @@ Status Vault::PutSnapshot(const std::string& client, const std::string& id, Byte
             "the manifest is signed by another audit key than this store's earlier snapshots");
       }
     }
+    HK_RETURN_IF_ERROR(t->Flush());
     for (const backup::ManifestEntry& e : p->manifest.entries) {
-      Result<FileInfo> info = env_.fs.Stat(t->ObjectPath(e.object));
-      if (!info || info->size != e.sealed_size) {
+      HK_ASSIGN_OR_RETURN(std::optional<backup::ObjectLocation> loc, t->Locate(e.object));
+      if (!loc || loc->size != e.sealed_size) {
         return FailedPreconditionError("object " + e.object +
                                        " named by the manifest is missing or incomplete");
       }
@@ -412,8 +413,8 @@ Result<PruneReport> Vault::Prune(bool dry_run) {
       (k ? report.kept : report.removed).push_back(client + "/" + s.id);
       if (k) keep.insert(s.id);
     }
-    // Objects still needed by a kept snapshot; others go, if older than a day (an upload in
-    // flight has objects but no manifest yet).
+    // Objects still needed by a kept snapshot; others go, from packs older than a day (an
+    // upload in flight has objects but no manifest yet).
     std::set<std::string> needed;
     for (const Snap& s : snaps) {
       if (keep.count(s.id) == 0 || !s.manifest) continue;
@@ -426,24 +427,10 @@ Result<PruneReport> Vault::Prune(bool dry_run) {
       Log(client, "prune.snapshot", s.id, OkStatus());
     }
     HK_RETURN_IF_ERROR(env_.fs.SyncDir(JoinPath(t->dir(), "snapshots")));
-    const std::string objects = JoinPath(t->dir(), "objects");
-    HK_ASSIGN_OR_RETURN(std::vector<std::string> shards, env_.fs.ListDir(objects));
-    for (const std::string& shard : shards) {
-      HK_ASSIGN_OR_RETURN(std::vector<std::string> names,
-                          env_.fs.ListDir(JoinPath(objects, shard)));
-      bool removed_any = false;
-      for (const std::string& n : names) {
-        if (needed.count(n) != 0) continue;
-        const std::string path = JoinPath(JoinPath(objects, shard), n);
-        Result<FileInfo> info = env_.fs.Stat(path);
-        if (!info || env_.clock.Now() - info->modified < std::chrono::hours(24)) continue;
-        HK_RETURN_IF_ERROR(env_.fs.Remove(path));
-        ++report.objects_removed;
-        report.bytes_removed += info->size;
-        removed_any = true;
-      }
-      if (removed_any) HK_RETURN_IF_ERROR(env_.fs.SyncDir(JoinPath(objects, shard)));
-    }
+    HK_ASSIGN_OR_RETURN(backup::DirectoryTarget::PackRemoval gone,
+                        t->RemoveObjectsNotIn(needed, env_.clock.Now() - std::chrono::hours(24)));
+    report.objects_removed += gone.objects;
+    report.bytes_removed += gone.bytes;
   }
   return report;
 }

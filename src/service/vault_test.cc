@@ -101,7 +101,8 @@ TEST(VaultTest, PruneKeepsGenerationsAndTheWormPeriod) {
   EXPECT_LT(kept.size(), 60u);
   EXPECT_GT(kept.size(), 30u);
   for (const std::string& r : pruned->removed) EXPECT_THAT(r, HasSubstr("ward-a/"));
-  // What remains is whole.
+  // What remains is whole, as another process (here: this target, which read the index before
+  // the prune) sees it.
   backup::VerifyOptions o;
   o.key = &*key;
   auto check = backup::VerifyTarget(**target, o);

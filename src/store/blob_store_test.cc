@@ -58,6 +58,10 @@ class OneFaultFileSystem final : public FileSystem {
     HK_RETURN_IF_ERROR(Step());
     return base_.SyncDir(dir);
   }
+  Status SyncAll(const std::string& path) override {
+    HK_RETURN_IF_ERROR(Step());
+    return base_.SyncAll(path);
+  }
   Result<std::vector<std::string>> ListDir(const std::string& dir) override {
     return base_.ListDir(dir);
   }

@@ -465,6 +465,23 @@ Status FakeFileSystem::SyncDir(const std::string& dir) {
   return OkStatus();
 }
 
+Status FakeFileSystem::SyncAll(const std::string& path) {
+  State& s = *state_;
+  MutexLock lock(s.mu);
+  HK_RETURN_IF_ERROR(s.CountMutation());
+  HK_ASSIGN_OR_RETURN(const PathParts parts, SplitPath(path));
+  HK_RETURN_IF_ERROR(s.Lookup(parts, path, /*durable=*/false).error());
+  for (auto& [id, inode] : s.inodes) {
+    if (inode.is_dir) {
+      inode.durable_entries = inode.entries;
+    } else {
+      inode.durable = inode.current;
+    }
+  }
+  s.CollectGarbage();
+  return OkStatus();
+}
+
 Result<std::vector<std::string>> FakeFileSystem::ListDir(const std::string& dir) {
   State& s = *state_;
   MutexLock lock(s.mu);

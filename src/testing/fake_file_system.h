@@ -54,6 +54,9 @@ class FakeFileSystem final : public FileSystem {
   Status Remove(const std::string& path) override;
   Status CreateDir(const std::string& path) override;
   Status SyncDir(const std::string& dir) override;
+  // Makes every file's bytes and every directory's entries durable (the fake has one file
+  // system).
+  Status SyncAll(const std::string& path) override;
   Result<std::vector<std::string>> ListDir(const std::string& dir) override;
 
   // Power cut: the namespace and every file's bytes revert to what was durable. Handles
@@ -65,7 +68,7 @@ class FakeFileSystem final : public FileSystem {
   // kUnavailable ("injected fault") and no effect, until ClearFaults() or
   // SimulatePowerLoss(). Mutating: NewWritableFile, OpenRandomAccessFile that creates a
   // missing file, Append, RandomAccessFile::Write, Truncate, Sync (both kinds), Rename,
-  // Remove, CreateDir, SyncDir. Reads, Stat, ListDir, Size and Close are not counted.
+  // Remove, CreateDir, SyncDir, SyncAll. Reads, Stat, ListDir, Size and Close are not counted.
   void FailAfter(int n);
   void ClearFaults();
 

@@ -702,3 +702,33 @@ TEST(FakeFileSystem, IsThreadSafe) {
 
 }  // namespace
 }  // namespace hokan::testing
+
+namespace hokan::testing {
+namespace {
+
+TEST(FakeFileSystemSyncAll, MakesEveryFileAndNameDurable) {
+  FakeFileSystem fs;
+  ASSERT_OK(fs.CreateDir("/d"));
+  ASSERT_OK(fs.CreateDir("/d/e"));
+  {
+    auto f = fs.NewWritableFile("/d/e/x");
+    ASSERT_OK(f);
+    ASSERT_OK((*f)->Append(AsBytes("unsynced")));
+    ASSERT_OK((*f)->Close());
+  }
+  ASSERT_OK(fs.SyncAll("/d"));
+  {
+    auto f = fs.NewWritableFile("/d/later");  // After the barrier: lost.
+    ASSERT_OK(f);
+  }
+  fs.SimulatePowerLoss();
+  auto x = fs.ReadFile("/d/e/x");
+  ASSERT_OK(x);
+  EXPECT_EQ(ToString(*x), "unsynced");
+  EXPECT_THAT(fs.Stat("/d/later"), StatusIs(StatusCode::kNotFound));
+  fs.FailAfter(0);
+  EXPECT_THAT(fs.SyncAll("/d"), StatusIs(StatusCode::kUnavailable));
+}
+
+}  // namespace
+}  // namespace hokan::testing
