@@ -27,14 +27,27 @@ struct SourceFile {
   std::uint64_t size = 0;
 };
 
+// Immutable files (blobs, quarantined originals) the base snapshot already holds, by path,
+// with their size: they are not even stat()ed again (a 100k-version store is 100k files).
+using KnownFiles = std::map<std::string, std::uint64_t, std::less<>>;
+
 Status Walk(FileSystem& fs, const std::string& root, const std::string& rel,
-            const std::string& skip_path, std::vector<SourceFile>& out) {
+            const std::string& skip_path, const KnownFiles& known, std::vector<SourceFile>& out) {
   const std::string dir = rel.empty() ? root : JoinPath(root, rel);
   HK_ASSIGN_OR_RETURN(std::vector<std::string> names, fs.ListDir(dir));
   for (const std::string& name : names) {
     std::string r = rel;
     if (!r.empty()) r += '/';
     r += name;
+    const std::string top = r.substr(0, r.find('/'));
+    const std::string kind = top == "blobs" && r.find('/') != std::string::npos ? "blob"
+                             : top == "quarantine" && r.find('/') != std::string::npos
+                                 ? "quarantine"
+                                 : "file";
+    if (auto k = known.find(r); k != known.end()) {
+      out.push_back(SourceFile{r, kind, k->second});
+      continue;
+    }
     const std::string path = JoinPath(root, r);
     if (path == skip_path || Skipped(r, name)) continue;
     Result<FileInfo> info = fs.Stat(path);
@@ -43,13 +56,10 @@ Status Walk(FileSystem& fs, const std::string& root, const std::string& rel,
       return info.error();
     }
     if (info->is_directory) {
-      HK_RETURN_IF_ERROR(Walk(fs, root, r, skip_path, out));
+      HK_RETURN_IF_ERROR(Walk(fs, root, r, skip_path, known, out));
       continue;
     }
-    const std::string top = r.substr(0, r.find('/'));
-    const std::string kind =
-        (top == "blobs" || top == "quarantine") && r.find('/') != std::string::npos ? top : "file";
-    out.push_back(SourceFile{r, kind == "blobs" ? "blob" : kind, info->size});
+    out.push_back(SourceFile{r, kind, info->size});
   }
   return OkStatus();
 }
@@ -196,7 +206,13 @@ Result<WriteResult> WriteSnapshot(FileSystem& fs, Clock& clock, const SnapshotSo
   Progress progress{.phase = "scan"};
   if (options.progress) options.progress(progress);
   std::vector<SourceFile> files;
-  HK_RETURN_IF_ERROR(Walk(fs, source.data_dir, "", source.db_copy_path, files)
+  KnownFiles known;
+  if (base) {
+    for (const ManifestEntry& e : base->manifest.entries) {
+      if (e.kind == "blob" || e.kind == "quarantine") known.emplace(e.path, e.size);
+    }
+  }
+  HK_RETURN_IF_ERROR(Walk(fs, source.data_dir, "", source.db_copy_path, known, files)
                          .WithContext("read data directory " + source.data_dir));
   HK_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> db,
                       fs.OpenRandomAccessFile(source.db_copy_path, false));

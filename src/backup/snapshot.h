@@ -55,7 +55,10 @@ struct AuditBinding {
 };
 
 struct WriteOptions {
-  std::size_t db_piece_size = 1 << 20;
+  // Small pieces: new rows touch index pages all over the database, and a 1 MiB piece with
+  // one changed page is sent again whole (measured: 1 % new versions changed every 1 MiB piece
+  // of a 128 MB database, and only about a tenth of its 16 KiB pieces).
+  std::size_t db_piece_size = 16 << 10;
   ProgressFn progress;
 };
 
