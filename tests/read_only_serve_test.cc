@@ -356,6 +356,20 @@ TEST_F(ReadOnlyServeTest, ConfigKeyMakesTheStoreReadOnly_G_6_10_C4f) {
   EXPECT_EQ(last->event.action, "evidence.renew");
   EXPECT_EQ(last->event.outcome, "denied");
   EXPECT_EQ(last->event.rule, kReadOnlyRule);
+  // The archive itself refuses too (`hokan record put` / `mark-error` go straight to it).
+  const std::string note = "written on the copy\n";
+  PutRequest req{.patient_id = "P-RO",
+                 .record_type = "progress-note",
+                 .media_type = "text/plain",
+                 .content = AsBytes(note)};
+  auto put = archive_->PutRecord(local_, req, IngestOptions{.channel = "cli"});
+  ASSERT_FALSE(put.has_value());
+  EXPECT_EQ(put.error().code(), StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(archive_->MarkEnteredInError(local_, "0123456789abcdef01234567", "x").has_value());
+  auto refusal = LastEntry();
+  ASSERT_TRUE(refusal);
+  EXPECT_EQ(refusal->event.action, "record.mark_error");
+  EXPECT_EQ(refusal->event.rule, kReadOnlyRule);
 }
 
 // The command line: `hokan serve --read-only` says so on stderr and in /healthz.

@@ -281,8 +281,25 @@ bool IsSanitizerRefusal(const Status& status) {
           status.message().starts_with(kHeldPrefix));
 }
 
+Status Archive::RefuseIfReadOnly(const Actor& actor, std::string_view action,
+                                 const std::string& patient, const std::string& record) {
+  if (!config_.server.read_only) return OkStatus();
+  AuditEvent e = ActorEvent(actor, action);
+  e.patient = patient;
+  e.record = record;
+  e.outcome = "denied";
+  e.rule = "read_only";
+  HK_RETURN_IF_ERROR(audit_->Append(e).error());
+  return FailedPreconditionError(
+      "this store is a read-only emergency copy ([server] read_only in hokan.toml); changes are "
+      "refused");
+}
+
 Result<PutResult> Archive::PutRecord(const Actor& actor, const PutRequest& request,
                                      const IngestOptions& ingest) {
+  HK_RETURN_IF_ERROR(RefuseIfReadOnly(actor,
+                                      request.record_id.empty() ? "record.create" : "record.update",
+                                      request.patient_id, request.record_id));
   PutRequest req = request;
   req.author = actor.id;
   req.source = actor.source;
@@ -446,6 +463,7 @@ Result<RecordHistory> Archive::History(const Actor& actor, const std::string& re
 
 Result<RecordState> Archive::MarkEnteredInError(const Actor& actor, const std::string& record_id,
                                                 const std::string& reason) {
+  HK_RETURN_IF_ERROR(RefuseIfReadOnly(actor, "record.mark_error", "", record_id));
   return records_->MarkEnteredInError(
       record_id, reason, actor.id, [&](Database& db, const RecordHistory& h, const RecordState& s) {
         AuditEvent e{.actor = actor.id,

@@ -181,6 +181,10 @@ class Archive {
 
  private:
   explicit Archive(Config config);
+  // [server] read_only: every change is refused here too, so no path (the command line, an
+  // import) writes to an emergency copy. The refusal is audited with rule "read_only".
+  Status RefuseIfReadOnly(const Actor& actor, std::string_view action, const std::string& patient,
+                          const std::string& record);
   Status CrossCheck(VerifySink& sink);
   // One step of a quarantined file's release procedure: `allowed` checks the item's state
   // inside the transaction; the decision and its audit entry commit together, a refusal is
