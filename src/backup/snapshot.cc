@@ -1,8 +1,10 @@
 #include "backup/snapshot.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <map>
+#include <thread>
 
 #include "base/encoding.h"
 #include "base/time.h"
@@ -102,15 +104,36 @@ class Uploader {
     return Out(it->second);
   }
 
-  // Stores `plaintext` as `kind`/`rel`, unless an object with the same id is already there.
-  Result<ManifestEntry> Put(const std::string& kind, const std::string& rel,
-                            const std::string& identity, ByteView plaintext) {
-    ManifestEntry e;
-    e.kind = kind;
-    e.path = rel;
+  // The work on one piece that needs no shared state: hashing, the object id, and sealing
+  // unless the base snapshot already holds the same content. Runs on worker threads.
+  struct Prepared {
+    Status status;
+    bool vanished = false;  // A blob the sweep removed while we ran.
+    ManifestEntry entry;
+    Bytes sealed;  // Empty when the base has it (reuse candidate).
+  };
+  void Prepare(const std::string& identity, ByteView plaintext, Prepared& p) const {
+    ManifestEntry& e = p.entry;
     e.size = plaintext.size();
     e.sha256 = HexEncode(Sha256(plaintext));
     e.object = key_.ObjectId(identity.empty() ? "content\n" + e.sha256 : identity);
+    if (auto it = by_object_.find(e.object);
+        it != by_object_.end() && it->second.sha256 == e.sha256) {
+      return;  // Probably on the target already; Commit checks.
+    }
+    Result<Bytes> sealed = key_.Seal(e.object, plaintext);
+    if (!sealed) {
+      p.status = sealed.error();
+      return;
+    }
+    p.sealed = std::move(*sealed);
+    e.sealed_size = p.sealed.size();
+    e.sealed_sha256 = HexEncode(Sha256(p.sealed));
+  }
+
+  // Stores a prepared piece, unless an object with the same id is already there. Main thread.
+  Result<ManifestEntry> Commit(Prepared& p, ByteView plaintext_if_needed) {
+    ManifestEntry& e = p.entry;
     if (auto it = by_object_.find(e.object);
         it != by_object_.end() && it->second.sha256 == e.sha256) {
       HK_ASSIGN_OR_RETURN(const bool present, target_.HasObject(e.object));
@@ -141,12 +164,14 @@ class Uploader {
                            " is damaged and objects are never overwritten; run `hokan backup "
                            "verify` and move the target's damaged object aside");
     }
-    HK_ASSIGN_OR_RETURN(Bytes sealed, key_.Seal(e.object, plaintext));
-    e.sealed_size = sealed.size();
-    e.sealed_sha256 = HexEncode(Sha256(sealed));
-    HK_RETURN_IF_ERROR(target_.PutObject(e.object, sealed));
+    if (p.sealed.empty()) {  // The base named it but the target lost it: seal it now.
+      HK_ASSIGN_OR_RETURN(p.sealed, key_.Seal(e.object, plaintext_if_needed));
+      e.sealed_size = p.sealed.size();
+      e.sealed_sha256 = HexEncode(Sha256(p.sealed));
+    }
+    HK_RETURN_IF_ERROR(target_.PutObject(e.object, p.sealed));
     ++result_.objects_written;
-    result_.bytes_written += sealed.size();
+    result_.bytes_written += p.sealed.size();
     by_object_.emplace(e.object, e);
     return e;
   }
@@ -230,14 +255,69 @@ Result<WriteResult> WriteSnapshot(FileSystem& fs, Clock& clock, const SnapshotSo
     progress.done_bytes += bytes;
     if (options.progress) options.progress(progress);
   };
-  Bytes buf(piece);
+  // Pieces are prepared in batches on every core (hashing and sealing dominate a full
+  // backup), then committed in order on this thread, which alone touches the target.
+  struct Job {
+    std::string kind;
+    std::string rel;
+    std::string identity;
+    Bytes plain;
+    bool read_file = false;
+    Uploader::Prepared done;
+  };
+  const unsigned workers = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+  std::vector<Job> batch;
+  std::uint64_t batch_bytes = 0;
+  auto run_batch = [&]() -> Status {
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+      for (std::size_t i; (i = next.fetch_add(1)) < batch.size();) {
+        Job& j = batch[i];
+        if (j.read_file) {
+          Result<Bytes> content = fs.ReadFile(JoinPath(source.data_dir, j.rel));
+          if (!content) {
+            if (content.error().code() == StatusCode::kNotFound && j.kind != "file") {
+              j.done.vanished = true;  // An orphan the sweep removed; no row refers to it.
+            } else {
+              j.done.status = content.error().WithContext("read " + j.rel);
+            }
+            continue;
+          }
+          j.plain = std::move(*content);
+        }
+        up.Prepare(j.identity, j.plain, j.done);
+      }
+    };
+    std::vector<std::thread> threads;
+    for (unsigned t = 1; t < workers && t < batch.size(); ++t) threads.emplace_back(work);
+    work();
+    for (std::thread& t : threads) t.join();
+    for (Job& j : batch) {
+      if (j.done.vanished) continue;
+      HK_RETURN_IF_ERROR(j.done.status);
+      j.done.entry.kind = j.kind;
+      j.done.entry.path = j.rel;
+      HK_ASSIGN_OR_RETURN(ManifestEntry e, up.Commit(j.done, j.plain));
+      m.entries.push_back(std::move(e));
+      tick(j.plain.size());
+    }
+    batch.clear();
+    batch_bytes = 0;
+    return OkStatus();
+  };
+  constexpr std::uint64_t kBatchBytes = 16 << 20;
+  constexpr std::size_t kBatchJobs = 512;
   for (std::uint64_t off = 0; off < db_size; off += piece) {
-    HK_ASSIGN_OR_RETURN(const std::size_t n, db->Read(off, piece, buf.data()));
+    Job j{.kind = "db", .rel = "metadata.db"};
+    j.plain.resize(piece);
+    HK_ASSIGN_OR_RETURN(const std::size_t n, db->Read(off, piece, j.plain.data()));
     if (n == 0) return DataLossError("the database copy ended early");
-    HK_ASSIGN_OR_RETURN(ManifestEntry e, up.Put("db", "metadata.db", "", ByteView(buf.data(), n)));
-    m.entries.push_back(std::move(e));
-    tick(n);
+    j.plain.resize(n);
+    batch_bytes += n;
+    batch.push_back(std::move(j));
+    if (batch_bytes >= kBatchBytes || batch.size() >= kBatchJobs) HK_RETURN_IF_ERROR(run_batch());
   }
+  HK_RETURN_IF_ERROR(run_batch());
   for (const SourceFile& f : files) {
     HK_ASSIGN_OR_RETURN(std::optional<ManifestEntry> reused, up.Reuse(f));
     if (reused) {
@@ -245,18 +325,14 @@ Result<WriteResult> WriteSnapshot(FileSystem& fs, Clock& clock, const SnapshotSo
       tick(f.size);
       continue;
     }
-    Result<Bytes> content = fs.ReadFile(JoinPath(source.data_dir, f.rel));
-    if (!content) {
-      if (content.error().code() == StatusCode::kNotFound && f.kind != "file") {
-        continue;  // An orphan the sweep removed while we ran; no row refers to it.
-      }
-      return content.error().WithContext("read " + f.rel);
-    }
-    const std::string identity = f.kind == "file" ? "" : f.kind + "\n" + f.rel;
-    HK_ASSIGN_OR_RETURN(ManifestEntry e, up.Put(f.kind, f.rel, identity, *content));
-    m.entries.push_back(std::move(e));
-    tick(f.size);
+    batch.push_back(Job{.kind = f.kind,
+                        .rel = f.rel,
+                        .identity = f.kind == "file" ? "" : f.kind + "\n" + f.rel,
+                        .read_file = true});
+    batch_bytes += f.size;
+    if (batch_bytes >= kBatchBytes || batch.size() >= kBatchJobs) HK_RETURN_IF_ERROR(run_batch());
   }
+  HK_RETURN_IF_ERROR(run_batch());
 
   // Bind to the audit log and to the previous snapshot's view of it.
   m.store_id = source.store_id;
