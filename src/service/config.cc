@@ -27,7 +27,7 @@ Status ReadCount(const toml::table& t, std::string_view section, std::string_vie
                  std::uint64_t max, bool allow_zero, const std::string& path, std::uint64_t& out) {
   const toml::node* n = t.get(key);
   if (n == nullptr) return OkStatus();
-  auto v = n->value<std::int64_t>();
+  auto v = n->value_exact<std::int64_t>();
   if (!v || *v < (allow_zero ? 0 : 1) || static_cast<std::uint64_t>(*v) > max) {
     return InvalidArgumentError(path + ": " + std::string(section) + "." + std::string(key) +
                                 " must be an integer from " + (allow_zero ? "0" : "1") + " to " +
@@ -277,7 +277,7 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
     HK_RETURN_IF_ERROR(CheckKnownKeys(*t, "store.", {"id", "max_content_bytes"}, path));
     if (auto v = (*t)["id"].value<std::string>()) c.store_id = *v;
     if (const toml::node* n = t->get("max_content_bytes")) {
-      auto v = n->value<std::int64_t>();
+      auto v = n->value_exact<std::int64_t>();
       if (!v || *v <= 0) {
         return InvalidArgumentError(path + ": store.max_content_bytes must be a positive integer");
       }
@@ -292,7 +292,7 @@ Result<Config> ParseConfig(std::string_view text, const std::string& path) {
   if (const toml::table* t = table("audit")) {
     HK_RETURN_IF_ERROR(CheckKnownKeys(*t, "audit.", {"checkpoint_every_entries"}, path));
     if (const toml::node* n = t->get("checkpoint_every_entries")) {
-      auto v = n->value<std::int64_t>();
+      auto v = n->value_exact<std::int64_t>();
       if (!v || *v <= 0) {
         return InvalidArgumentError(path +
                                     ": audit.checkpoint_every_entries must be a positive integer");

@@ -86,7 +86,7 @@ Result<VaultConfig> ParseVaultConfig(std::string_view text, const std::string& p
       if (!s || s->empty()) return InvalidArgumentError(path + ": listen must be HOST:PORT");
       c.listen = *s;
     } else if (key == "max_object_bytes") {
-      const auto n = v.value<std::int64_t>();
+      const auto n = v.value_exact<std::int64_t>();
       if (!n || *n < 1 << 20) return InvalidArgumentError(path + ": max_object_bytes >= 1048576");
       c.max_object_bytes = static_cast<std::uint64_t>(*n);
     } else if (key == "retention") {
@@ -94,7 +94,7 @@ Result<VaultConfig> ParseVaultConfig(std::string_view text, const std::string& p
       if (t == nullptr) return InvalidArgumentError(path + ": [retention] must be a table");
       for (auto&& [rk, rv] : *t) {
         const std::string name(rk.str());
-        const auto n = rv.value<std::int64_t>();
+        const auto n = rv.value_exact<std::int64_t>();
         if (!n || *n < 0 || *n > 100000) {
           return BadKey(path, "retention." + name, " must be a whole number from 0 to 100000");
         }

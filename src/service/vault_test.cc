@@ -114,3 +114,21 @@ TEST(VaultTest, PruneKeepsGenerationsAndTheWormPeriod) {
 
 }  // namespace
 }  // namespace hokan
+
+namespace hokan {
+namespace {
+
+// Found by fuzz/backup_fuzz.cc: a huge float where a whole number belongs was converted
+// (undefined behaviour) instead of refused.
+TEST(VaultConfigTest, NumbersMustBeWholeNumbersInRange) {
+  EXPECT_TRUE(ParseVaultConfig("[retention]\nmin_days = 45\n", "v.toml").has_value());
+  for (const char* bad : {"[retention]\nmin_days = 1e300\n", "[retention]\nmin_days = 4.5\n",
+                          "[retention]\nmin_days = -1\n", "max_object_bytes = 8.8e60\n",
+                          "[retention]\nkeep_last = 0\n", "[retention]\nkeep_yearly = 3\n"}) {
+    auto c = ParseVaultConfig(bad, "v.toml");
+    EXPECT_THAT(c, ::hokan::testing::StatusIs(StatusCode::kInvalidArgument)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace hokan
