@@ -130,8 +130,21 @@ Result<BackupKey> CreateBackupKeyFile(FileSystem& fs, const std::string& path) {
       "# hokan backup key (docs/backup.md). Keep an offline copy of the recovery key below:\n"
       "# without it, backups cannot be restored once this directory is lost.\n" +
       key.RecoveryKey() + "\n";
-  Status st =
-      WriteNewFileDurably(fs, DirName(path), path.substr(DirName(path).size() + 1), AsBytes(text));
+  // Under a temporary name first: a run killed while writing must not leave a key file
+  // without a key (every later run would stop at it). An existing key is never replaced.
+  const std::string dir = DirName(path);
+  const std::string name = path.substr(dir.size() + 1);
+  Status st = [&]() -> Status {
+    HK_ASSIGN_OR_RETURN(const std::string suffix, RandomHexId(8));
+    const std::string tmp_name = "." + name + ".tmp-" + suffix;
+    HK_RETURN_IF_ERROR(WriteNewFileDurably(fs, dir, tmp_name, AsBytes(text)));
+    if (fs.Stat(path)) {
+      (void)fs.Remove(JoinPath(dir, tmp_name));
+      return AlreadyExistsError(path + " already exists");
+    }
+    HK_RETURN_IF_ERROR(fs.Rename(JoinPath(dir, tmp_name), path));
+    return fs.SyncDir(dir);
+  }();
   SecureZero(std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(text.data()), text.size()));
   if (!st.ok()) return st.WithContext("create backup key " + path);
   return key;

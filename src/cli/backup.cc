@@ -131,6 +131,17 @@ Status NoKey(const std::string& what) {
       "HOKAN_BACKUP_KEY_FILE, or --dir D of the store that made the backup");
 }
 
+void PrintRecoveryKey(const Archive& archive, const std::string& recovery_key) {
+  if (recovery_key.empty()) return;
+  std::fprintf(stderr,
+               "hokan: a backup key was created for this store (%s/%s).\n"
+               "hokan: RECOVERY KEY (shown once; write it down and keep it offline, apart "
+               "from the backups):\n\n    %s\n\n"
+               "hokan: without it, these backups cannot be restored once the data directory "
+               "is lost.\n",
+               archive.dir().c_str(), std::string(kBackupKeyFile).c_str(), recovery_key.c_str());
+}
+
 const char* kUsage =
     "usage: hokan backup run --dir D --to TARGET\n"
     "       hokan backup list --to TARGET [--json]\n"
@@ -160,6 +171,11 @@ int Run(Env& env, std::span<const std::string_view> rest) {
   }
   Result<std::unique_ptr<backup::BackupTarget>> target = OpenTarget(env, *a, *to, true);
   if (!target) return Fail(target.error());
+  // The key before anything else, and its recovery key shown at once: a run that fails later
+  // must not take the only showing with it (the key file's line is the same text).
+  Result<BackupKeyInfo> key = OpenBackupKey(**archive, true);
+  if (!key) return Fail(key.error().WithContext("backup"));
+  PrintRecoveryKey(**archive, key->new_recovery_key);
   Result<BackupRunReport> r = RunBackup(**archive, Me(), **target, ProgressPrinter(env, "backup"));
   if (!r) return Fail(r.error().WithContext("backup"));
   const backup::Manifest& m = r->write.manifest;
@@ -181,16 +197,7 @@ int Run(Env& env, std::span<const std::string_view> rest) {
   j["seconds"] = r->seconds;
   j["warnings"] = r->warnings;
   Print(j);
-  if (!r->new_recovery_key.empty()) {
-    std::fprintf(stderr,
-                 "hokan: a backup key was created for this store (%s/%s).\n"
-                 "hokan: RECOVERY KEY (shown once; write it down and keep it offline, apart "
-                 "from the backups):\n\n    %s\n\n"
-                 "hokan: without it, these backups cannot be restored once the data directory "
-                 "is lost.\n",
-                 (*archive)->dir().c_str(), std::string(kBackupKeyFile).c_str(),
-                 r->new_recovery_key.c_str());
-  }
+  PrintRecoveryKey(**archive, r->new_recovery_key);
   for (const std::string& w : r->warnings) std::fprintf(stderr, "hokan: warning: %s\n", w.c_str());
   if (m.audit_consistency.rfind("inconsistent", 0) == 0) {
     std::fprintf(stderr,
