@@ -134,17 +134,7 @@ Result<BackupKey> CreateBackupKeyFile(FileSystem& fs, const std::string& path) {
   // without a key (every later run would stop at it). An existing key is never replaced.
   const std::string dir = DirName(path);
   const std::string name = path.substr(dir.size() + 1);
-  Status st = [&]() -> Status {
-    HK_ASSIGN_OR_RETURN(const std::string suffix, RandomHexId(8));
-    const std::string tmp_name = "." + name + ".tmp-" + suffix;
-    HK_RETURN_IF_ERROR(WriteNewFileDurably(fs, dir, tmp_name, AsBytes(text)));
-    if (fs.Stat(path)) {
-      (void)fs.Remove(JoinPath(dir, tmp_name));
-      return AlreadyExistsError(path + " already exists");
-    }
-    HK_RETURN_IF_ERROR(fs.Rename(JoinPath(dir, tmp_name), path));
-    return fs.SyncDir(dir);
-  }();
+  Status st = WriteNewFileAtomically(fs, dir, name, AsBytes(text));
   SecureZero(std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(text.data()), text.size()));
   if (!st.ok()) return st.WithContext("create backup key " + path);
   return key;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "crypto/crypto.h"
+#include "store/atomic_write.h"
 
 namespace hokan::backup {
 namespace {
@@ -71,7 +72,8 @@ Result<std::unique_ptr<DirectoryTarget>> DirectoryTarget::Open(FileSystem& fs,
   }
   HK_RETURN_IF_ERROR(fs.SyncDir(dir));
   // The marker last: a directory with it has the whole layout.
-  HK_RETURN_IF_ERROR(t->WriteOnce(dir, std::string(kMarker), AsBytes(kMarkerText), true));
+  HK_RETURN_IF_ERROR(
+      WriteNewFileAtomically(fs, dir, std::string(kMarker), AsBytes(kMarkerText), true));
   return t;
 }
 
@@ -189,26 +191,6 @@ Status DirectoryTarget::EnsureShard(const std::string& shard) {
   return OkStatus();
 }
 
-Status DirectoryTarget::WriteOnce(const std::string& dir, const std::string& name, ByteView bytes,
-                                  bool sync_dir) {
-  HK_ASSIGN_OR_RETURN(const std::string suffix, RandomHexId(8));
-  const std::string tmp = JoinPath(dir, "." + name + ".tmp-" + suffix);
-  {
-    HK_ASSIGN_OR_RETURN(auto file, fs_.NewWritableFile(tmp));
-    HK_RETURN_IF_ERROR(file->Append(bytes));
-    HK_RETURN_IF_ERROR(file->Sync());  // Complete bytes before the final name exists.
-    HK_RETURN_IF_ERROR(file->Close());
-  }
-  const std::string final_path = JoinPath(dir, name);
-  if (fs_.Stat(final_path)) {
-    (void)fs_.Remove(tmp);
-    return AlreadyExistsError(final_path + " already exists");
-  }
-  HK_RETURN_IF_ERROR(fs_.Rename(tmp, final_path));
-  if (sync_dir) return fs_.SyncDir(dir);
-  return OkStatus();
-}
-
 Status DirectoryTarget::PutObject(const std::string& id, ByteView sealed) {
   HK_ASSIGN_OR_RETURN(const bool present, HasObject(id));
   if (present) return OkStatus();
@@ -224,8 +206,8 @@ Status DirectoryTarget::WritePack() {
   const std::string shard = pack_id.substr(0, 2);
   HK_RETURN_IF_ERROR(EnsureShard(shard));
   const std::string dir = PackDir(dir_, shard);
-  HK_RETURN_IF_ERROR(
-      WriteOnce(dir, pack_id + ".pack", pending_, false).WithContext("write backup pack"));
+  HK_RETURN_IF_ERROR(WriteNewFileAtomically(fs_, dir, pack_id + ".pack", pending_, false)
+                         .WithContext("write backup pack"));
   std::string index(kIndexMagic);
   std::vector<std::pair<std::string, ObjectLocation>> located;
   for (const auto& [id, where] : pending_objects_) {
@@ -233,7 +215,7 @@ Status DirectoryTarget::WritePack() {
     located.emplace_back(
         id, ObjectLocation{JoinPath(dir, pack_id + ".pack"), where.first, where.second});
   }
-  HK_RETURN_IF_ERROR(WriteOnce(dir, pack_id + ".index", AsBytes(index), false)
+  HK_RETURN_IF_ERROR(WriteNewFileAtomically(fs_, dir, pack_id + ".index", AsBytes(index), false)
                          .WithContext("write backup pack index"));
   for (auto& [id, loc] : located) index_.emplace(id, std::move(loc));
   if (std::find(unsynced_shards_.begin(), unsynced_shards_.end(), shard) ==
@@ -367,7 +349,8 @@ Result<std::vector<std::string>> DirectoryTarget::ListSnapshots() {
 Status DirectoryTarget::PutSnapshot(const std::string& id, ByteView manifest) {
   if (!IsSnapshotId(id)) return InvalidArgumentError("not a snapshot id");
   HK_RETURN_IF_ERROR(Flush());
-  return WriteOnce(JoinPath(dir_, "snapshots"), id + std::string(kManifestSuffix), manifest, true)
+  return WriteNewFileAtomically(fs_, JoinPath(dir_, "snapshots"), id + std::string(kManifestSuffix),
+                                manifest, true)
       .WithContext("write snapshot manifest " + id);
 }
 

@@ -103,9 +103,6 @@ class DirectoryTarget final : public BackupTarget {
   Status ReloadIndex();
   Status WritePack();
   Status EnsureShard(const std::string& shard);
-  // Writes dir/name via a temporary name: the final name only ever holds complete, synced
-  // bytes. Syncs `dir` only when `sync_dir`.
-  Status WriteOnce(const std::string& dir, const std::string& name, ByteView bytes, bool sync_dir);
   Result<RandomAccessFile*> OpenPack(const std::string& path);
 
   FileSystem& fs_;

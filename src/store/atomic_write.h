@@ -15,6 +15,13 @@ namespace hokan {
 Status WriteNewFileDurably(FileSystem& fs, const std::string& dir, const std::string& name,
                            ByteView contents);
 
+// Creates dir/name holding `contents` so that the name never holds incomplete bytes, even
+// after a crash: write a hidden temporary (".<name>.tmp-<random>"), Sync, then Rename — unless
+// dir/name exists (kAlreadyExists; it is never replaced). Syncs `dir` only when `sync_dir`
+// (callers writing many files sync once). A leftover temporary is garbage readers skip.
+Status WriteNewFileAtomically(FileSystem& fs, const std::string& dir, const std::string& name,
+                              ByteView contents, bool sync_dir = true);
+
 // Replaces dir/name with `contents` so that after a crash a reader sees either the old file
 // or the new one, never a mix: write dir/name.tmp, Sync, Rename, SyncDir.
 Status WriteFileAtomically(FileSystem& fs, const std::string& dir, const std::string& name,
