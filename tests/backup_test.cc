@@ -409,7 +409,7 @@ TEST_F(BackupTest, KilledBackupLeavesNoIncompleteSnapshot) {
   for (int i = 0; i < 150; ++i) Put("P5", std::string(20000, static_cast<char>('a' + i % 26)));
   archive_.reset();
   const std::string target = tmp_.path() + "/target";
-  for (int delay_ms : {1, 3, 5, 15, 40}) {
+  for (int delay_ms : {1, 2, 3, 5, 8, 12, 15, 25, 40}) {
     SCOPED_TRACE("killed after " + std::to_string(delay_ms) + " ms");
     ::hokan::testing::Child c =
         ::hokan::testing::Spawn({HK_HOKAN_BINARY, "backup", "run", "--dir", dir_, "--to", target});

@@ -157,6 +157,38 @@ TEST_F(BackupTest, TargetRefusesANonEmptyDirectoryThatIsNotATarget) {
   EXPECT_THAT(DirectoryTarget::Open(fs_, "/nowhere", false), StatusIs(StatusCode::kNotFound));
 }
 
+// A first run killed while it lays out the target (before its marker) leaves empty layout
+// directories; the next run finishes the layout instead of calling the directory foreign.
+TEST_F(BackupTest, TargetInterruptedWhileBeingCreatedIsFinishedByTheNextRun) {
+  ASSERT_OK(fs_.CreateDir("/media"));
+  ASSERT_OK(fs_.SyncDir("/"));
+  int steps = 0;
+  {
+    const int before = fs_.mutating_ops();
+    ASSERT_OK(DirectoryTarget::Open(fs_, "/media/probe", true));
+    steps = fs_.mutating_ops() - before;
+  }
+  ASSERT_GT(steps, 3);
+  for (int k = 0; k < steps; ++k) {
+    SCOPED_TRACE("power lost after step " + std::to_string(k));
+    const std::string dir = "/media/t" + std::to_string(k);
+    fs_.FailAfter(k);
+    EXPECT_FALSE(DirectoryTarget::Open(fs_, dir, true).has_value());
+    fs_.SimulatePowerLoss();
+    EXPECT_THAT(DirectoryTarget::Open(fs_, dir, false), StatusIs(StatusCode::kNotFound));
+    auto t = DirectoryTarget::Open(fs_, dir, true);
+    ASSERT_OK(t);
+    EXPECT_OK((*t)->ListSnapshots());
+    EXPECT_OK(DirectoryTarget::Open(fs_, dir, false));
+  }
+  // A layout directory with something in it is not an interrupted first run.
+  ASSERT_OK(fs_.CreateDir("/media/used"));
+  ASSERT_OK(fs_.CreateDir("/media/used/snapshots"));
+  Write("/media/used/snapshots", "notes.txt", "mine");
+  EXPECT_THAT(DirectoryTarget::Open(fs_, "/media/used", true),
+              StatusIs(StatusCode::kFailedPrecondition));
+}
+
 TEST_F(BackupTest, SnapshotHoldsEveryFileButTheLiveDatabaseAndTemporaries) {
   auto w = Snapshot();
   ASSERT_OK(w);

@@ -17,6 +17,26 @@ bool IsLowerHex(std::string_view s) {
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
+// What a first run killed before its marker was written leaves: the empty layout
+// directories and perhaps the marker's hidden temporary. Such a directory is finished, not
+// refused; anything else in it (a file of someone's, a snapshot) is not ours to take over.
+Result<bool> IsInterruptedLayout(FileSystem& fs, const std::string& dir,
+                                 const std::vector<std::string>& names) {
+  const std::string marker_tmp = "." + std::string(kMarker) + ".tmp-";
+  for (const std::string& name : names) {
+    if (name.rfind(marker_tmp, 0) == 0) continue;
+    if (name != "packs" && name != "snapshots") return false;
+    HK_ASSIGN_OR_RETURN(const FileInfo info, fs.Stat(JoinPath(dir, name)));
+    if (!info.is_directory) return false;
+    HK_ASSIGN_OR_RETURN(const std::vector<std::string> inside, fs.ListDir(JoinPath(dir, name)));
+    if (!inside.empty()) return false;
+  }
+  for (const std::string& name : names) {
+    if (name.rfind(marker_tmp, 0) == 0) HK_RETURN_IF_ERROR(fs.Remove(JoinPath(dir, name)));
+  }
+  return true;
+}
+
 }  // namespace
 
 bool IsSnapshotId(std::string_view id) {
@@ -60,7 +80,8 @@ Result<std::unique_ptr<DirectoryTarget>> DirectoryTarget::Open(FileSystem& fs,
     HK_ASSIGN_OR_RETURN(std::vector<std::string> names, fs.ListDir(dir));
     // lost+found: a freshly formatted removable disk.
     names.erase(std::remove(names.begin(), names.end(), "lost+found"), names.end());
-    if (!names.empty()) {
+    HK_ASSIGN_OR_RETURN(const bool interrupted, IsInterruptedLayout(fs, dir, names));
+    if (!names.empty() && !interrupted) {
       return FailedPreconditionError(dir +
                                      " is not empty and not a hokan backup target; give an "
                                      "empty directory or an existing target");
