@@ -169,13 +169,14 @@ int Run(Env& env, std::span<const std::string_view> rest) {
         "the backup target must not be inside the data directory (ransomware that reaches "
         "one reaches both)"));
   }
-  Result<std::unique_ptr<backup::BackupTarget>> target = OpenTarget(env, *a, *to, true);
-  if (!target) return Fail(target.error());
   // The key before anything else, and its recovery key shown at once: a run that fails later
-  // must not take the only showing with it (the key file's line is the same text).
+  // must not take the only showing with it (the key file's line is the same text). And before
+  // the target: a first run killed in between leaves no target that no key can open.
   Result<BackupKeyInfo> key = OpenBackupKey(**archive, true);
   if (!key) return Fail(key.error().WithContext("backup"));
   PrintRecoveryKey(**archive, key->new_recovery_key);
+  Result<std::unique_ptr<backup::BackupTarget>> target = OpenTarget(env, *a, *to, true);
+  if (!target) return Fail(target.error());
   Result<BackupRunReport> r = RunBackup(**archive, Me(), **target, ProgressPrinter(env, "backup"));
   if (!r) return Fail(r.error().WithContext("backup"));
   const backup::Manifest& m = r->write.manifest;
