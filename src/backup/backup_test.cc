@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "audit/checkpoint.h"
 #include "backup/backup_key.h"
 #include "backup/restore.h"
@@ -328,6 +330,77 @@ TEST_F(BackupTest, ManifestPathsOutsideTheDirectoryAreRefused) {
   ASSERT_OK(good);
   for (std::size_t cut : {std::size_t{0}, std::size_t{10}, good->size() / 2, good->size() - 1}) {
     EXPECT_THAT(ParseManifest(ByteView(good->data(), cut)), StatusIs(StatusCode::kDataLoss));
+  }
+}
+
+// The body is written without a document tree (100k entries and more); it must still be
+// exactly the JSON library's compact dump of itself (format v1 as first written: keys sorted,
+// names escaped), and read back whole.
+TEST_F(BackupTest, ManifestBodyIsCanonicalJsonAndRoundTrips) {
+  Manifest m;
+  m.snapshot_id = "20270115T080000.000Z-00000000";
+  m.store_id = "s1";
+  m.source_dir = "/srv/hokan \"main\"\\data";
+  m.checkpoint = "hokan test\n3\nroot\n";
+  m.audit_public_key = signer_.PublicKeyRaw();
+  m.consistency_proof = {merkle::Hash{}, merkle::Hash{}};
+  m.audit_consistency = "consistent";
+  for (const char* path : {"blobs/ab/ab12", "files/\xe3\x82\xab\xe3\x83\xab\xe3\x83\x86.pdf",
+                           "files/a\"quoted\" name", "metadata.db"}) {
+    m.entries.push_back(ManifestEntry{.kind = "file",
+                                      .path = path,
+                                      .object = std::string(64, 'a'),
+                                      .size = 18446744073709551615ULL,
+                                      .sha256 = std::string(64, 'b'),
+                                      .sealed_size = 7,
+                                      .sealed_sha256 = std::string(64, 'c')});
+  }
+  auto bytes = EncodeManifest(m, key_, signer_);
+  ASSERT_OK(bytes);
+  auto p = ParseManifest(*bytes);
+  ASSERT_OK(p);
+  EXPECT_TRUE(p->signature_ok);
+  EXPECT_TRUE(CheckMac(*p, key_));
+  EXPECT_EQ(nlohmann::json::parse(p->body).dump(), p->body);
+  EXPECT_EQ(p->manifest.source_dir, m.source_dir);
+  EXPECT_EQ(p->manifest.consistency_proof.size(), 2u);
+  ASSERT_EQ(p->manifest.entries.size(), m.entries.size());
+  for (std::size_t i = 0; i < m.entries.size(); ++i) {
+    EXPECT_EQ(p->manifest.entries[i].path, m.entries[i].path);
+    EXPECT_EQ(p->manifest.entries[i].size, m.entries[i].size);
+    EXPECT_EQ(p->manifest.entries[i].sealed_size, 7u);
+  }
+  // A name that is not UTF-8 is an error, not a crash.
+  m.entries[0].path = "files/\xff\xfe";
+  EXPECT_THAT(EncodeManifest(m, key_, signer_), StatusIs(StatusCode::kInvalidArgument));
+}
+
+// Hostile bodies: each is refused as malformed, none is half-read.
+TEST_F(BackupTest, MalformedManifestObjectsAreRefused) {
+  Manifest m;
+  m.snapshot_id = "20270115T080000.000Z-00000000";
+  m.audit_public_key = signer_.PublicKeyRaw();
+  m.entries.push_back(ManifestEntry{.kind = "blob",
+                                    .path = "blobs/ab/ab12",
+                                    .object = std::string(64, 'a'),
+                                    .sha256 = std::string(64, 'b'),
+                                    .sealed_sha256 = std::string(64, 'c')});
+  auto good = EncodeManifest(m, key_, signer_);
+  ASSERT_OK(good);
+  const std::string text(AsChars(*good));
+  const std::string entry = R"(["blob","blobs/ab/ab12",")" + std::string(64, 'a') + R"(",0,")" +
+                            std::string(64, 'b') + R"(",0,")" + std::string(64, 'c') + R"("])";
+  ASSERT_NE(text.find(entry), std::string::npos);
+  for (const std::string& replacement :
+       {std::string("7"), std::string("{}"), std::string("[]"), std::string("[[1]]"),
+        entry + ",null", std::string(entry).append("],\"objects\":[").append(entry),
+        entry.substr(0, entry.size() - 1) + ",1]",
+        std::string(R"(["blob","blobs/ab/ab12","x",0,"y",0,"z"])")}) {
+    SCOPED_TRACE(replacement);
+    std::string bad = text;
+    bad.replace(bad.find(entry), entry.size(), replacement);
+    auto p = ParseManifest(AsBytes(bad));
+    ASSERT_THAT(p, StatusIs(StatusCode::kDataLoss));
   }
 }
 

@@ -1,6 +1,7 @@
 #include "backup/manifest.h"
 
 #include <algorithm>
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "backup/target.h"
@@ -52,12 +53,37 @@ std::uint64_t Manifest::TotalSize() const {
   return n;
 }
 
-Result<Bytes> EncodeManifest(const Manifest& m, const BackupKey& key, const SigningKey& signer) {
-  json objects = json::array();
-  for (const ManifestEntry& e : m.entries) {
-    objects.push_back(
-        json::array({e.kind, e.path, e.object, e.size, e.sha256, e.sealed_size, e.sealed_sha256}));
+namespace {
+
+// Appends `s` as a JSON string. Names and hashes are plain ASCII (the fast path); anything
+// else goes through the JSON library, which escapes it and refuses invalid UTF-8.
+Status AppendJsonString(std::string& out, std::string_view s) {
+  const bool plain = std::all_of(
+      s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+  if (plain) {
+    out += '"';
+    out += s;
+    out += '"';
+    return OkStatus();
   }
+  try {
+    out += json(std::string(s)).dump();
+  } catch (const json::exception&) {
+    return InvalidArgumentError("a name in the backup is not valid UTF-8");
+  }
+  return OkStatus();
+}
+
+void AppendNumber(std::string& out, std::uint64_t n) {
+  char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  out.append(buf, end);
+}
+
+// The body is the JSON library's compact dump of one object (keys in sorted order). The
+// objects array — 100k entries and more — is written straight into the text instead of
+// through a document tree: the same bytes, without a tree of a million values.
+Result<std::string> EncodeBody(const Manifest& m) {
   json proof = json::array();
   for (const merkle::Hash& h : m.consistency_proof) proof.push_back(HashHex(h));
   json body = {
@@ -81,14 +107,83 @@ Result<Bytes> EncodeManifest(const Manifest& m, const BackupKey& key, const Sign
         {"consistency_proof", proof},
         {"audit_consistency", m.audit_consistency}}},
       {"store", {{"versions", m.versions}, {"audit_entries", m.audit_entries}}},
-      {"objects", objects},
+      {"objects", json::array()},
   };
-  const std::string text = body.dump();
+  std::string head;
+  try {
+    head = body.dump();
+  } catch (const json::exception&) {
+    return InvalidArgumentError("a field of the backup manifest is not valid UTF-8");
+  }
+  // Inside a JSON string every '"' is escaped, so this exact text is the key and its value.
+  constexpr std::string_view kEmpty = "\"objects\":[]";
+  const std::size_t at = head.find(kEmpty);
+  if (at == std::string::npos) return InternalError("manifest encoding lost its objects");
+  std::string text;
+  std::size_t estimate = head.size();
+  for (const ManifestEntry& e : m.entries) estimate += e.path.size() + 260;
+  text.reserve(estimate);
+  text.append(head, 0, at + kEmpty.size() - 1);
+  bool first = true;
+  for (const ManifestEntry& e : m.entries) {
+    text += first ? "[" : ",[";
+    first = false;
+    HK_RETURN_IF_ERROR(AppendJsonString(text, e.kind));
+    text += ',';
+    HK_RETURN_IF_ERROR(AppendJsonString(text, e.path));
+    text += ',';
+    HK_RETURN_IF_ERROR(AppendJsonString(text, e.object));
+    text += ',';
+    AppendNumber(text, e.size);
+    text += ',';
+    HK_RETURN_IF_ERROR(AppendJsonString(text, e.sha256));
+    text += ',';
+    AppendNumber(text, e.sealed_size);
+    text += ',';
+    HK_RETURN_IF_ERROR(AppendJsonString(text, e.sealed_sha256));
+    text += ']';
+  }
+  text.append(head, at + kEmpty.size() - 1);
+  return text;
+}
+
+Result<ManifestEntry> EntryFromJson(const json& o) {
+  if (!o.is_array() || o.size() != 7) return DataLossError("a manifest object is malformed");
+  ManifestEntry e;
+  try {
+    e.kind = o[0].get<std::string>();
+    e.path = o[1].get<std::string>();
+    e.object = o[2].get<std::string>();
+    e.size = o[3].get<std::uint64_t>();
+    e.sha256 = o[4].get<std::string>();
+    e.sealed_size = o[5].get<std::uint64_t>();
+    e.sealed_sha256 = o[6].get<std::string>();
+  } catch (const json::exception&) {
+    return DataLossError("a manifest object is malformed");
+  }
+  if ((e.kind != "db" && e.kind != "file" && e.kind != "blob" && e.kind != "quarantine") ||
+      !IsSafeRelativePath(e.path) || !IsObjectId(e.object) || !IsHex64(e.sha256) ||
+      !IsHex64(e.sealed_sha256)) {
+    return DataLossError("a manifest object is malformed (kind, path, id or hash)");
+  }
+  return e;
+}
+
+}  // namespace
+
+Result<Bytes> EncodeManifest(const Manifest& m, const BackupKey& key, const SigningKey& signer) {
+  HK_ASSIGN_OR_RETURN(const std::string text, EncodeBody(m));
   const Sha256Digest mac = key.ManifestMac(AsBytes(text));
   HK_ASSIGN_OR_RETURN(Bytes sig, signer.Sign(AsBytes(text)));
-  std::string out = std::string(kMagic) + "\n" + text + "\nmac " + HexEncode(mac) + "\nsignature " +
-                    Base64Encode(sig) + "\n";
-  return Bytes(out.begin(), out.end());
+  const std::string mac_line =
+      "\nmac " + HexEncode(mac) + "\nsignature " + Base64Encode(sig) + "\n";
+  Bytes out;
+  out.reserve(kMagic.size() + 1 + text.size() + mac_line.size());
+  out.insert(out.end(), kMagic.begin(), kMagic.end());
+  out.push_back('\n');
+  out.insert(out.end(), text.begin(), text.end());
+  out.insert(out.end(), mac_line.begin(), mac_line.end());
+  return out;
 }
 
 Result<ParsedManifest> ParseManifest(ByteView bytes) {
@@ -116,11 +211,38 @@ Result<ParsedManifest> ParseManifest(ByteView bytes) {
   if (!sig || sig->size() != 64) return DataLossError("the manifest's signature is malformed");
   p.signature = std::move(*sig);
 
-  const json body = json::parse(p.body, nullptr, false);
+  Manifest& m = p.manifest;
+  // Each element of the top-level "objects" array becomes an entry as soon as it is parsed
+  // and is then dropped from the document (a 100k-entry tree would cost more than the rest
+  // of an incremental backup). Depth 1: the body's members; 2: the elements of one of them.
+  std::optional<Status> bad_entry;
+  bool in_objects = false;
+  const json::parser_callback_t on_event = [&](int depth, json::parse_event_t event, json& parsed) {
+    if (depth == 1 && event == json::parse_event_t::key) {
+      in_objects = parsed == "objects";
+      if (in_objects && !m.entries.empty() && !bad_entry) {
+        bad_entry = DataLossError("the manifest names its objects twice");
+      }
+    } else if (in_objects && depth == 2 && event == json::parse_event_t::value) {
+      // A scalar element: keep it so the check below reports it.
+    } else if (in_objects && depth == 2 && event == json::parse_event_t::array_end) {
+      if (!bad_entry) {
+        Result<ManifestEntry> e = EntryFromJson(parsed);
+        if (e) {
+          m.entries.push_back(std::move(*e));
+        } else {
+          bad_entry = e.error();
+        }
+      }
+      return false;
+    }
+    return true;
+  };
+  const json body = json::parse(p.body, on_event, false);
   if (body.is_discarded() || !body.is_object()) {
     return DataLossError("the manifest's body is not JSON");
   }
-  Manifest& m = p.manifest;
+  if (bad_entry) return *bad_entry;
   try {
     if (body.at("format").get<int>() != 1) return DataLossError("unknown manifest format");
     m.snapshot_id = body.at("snapshot_id").get<std::string>();
@@ -148,22 +270,9 @@ Result<ParsedManifest> ParseManifest(ByteView bytes) {
     m.audit_consistency = prev.at("audit_consistency").get<std::string>();
     m.versions = body.at("store").at("versions").get<std::uint64_t>();
     m.audit_entries = body.at("store").at("audit_entries").get<std::uint64_t>();
-    for (const json& o : body.at("objects")) {
-      if (!o.is_array() || o.size() != 7) return DataLossError("a manifest object is malformed");
-      ManifestEntry e;
-      e.kind = o[0].get<std::string>();
-      e.path = o[1].get<std::string>();
-      e.object = o[2].get<std::string>();
-      e.size = o[3].get<std::uint64_t>();
-      e.sha256 = o[4].get<std::string>();
-      e.sealed_size = o[5].get<std::uint64_t>();
-      e.sealed_sha256 = o[6].get<std::string>();
-      if ((e.kind != "db" && e.kind != "file" && e.kind != "blob" && e.kind != "quarantine") ||
-          !IsSafeRelativePath(e.path) || !IsObjectId(e.object) || !IsHex64(e.sha256) ||
-          !IsHex64(e.sealed_sha256)) {
-        return DataLossError("a manifest object is malformed (kind, path, id or hash)");
-      }
-      m.entries.push_back(std::move(e));
+    // Elements that were not arrays stayed in the document: malformed.
+    if (!body.at("objects").is_array() || !body.at("objects").empty()) {
+      return DataLossError("a manifest object is malformed");
     }
   } catch (const json::exception&) {
     return DataLossError("the manifest's body lacks a field or has one of the wrong type");

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <thread>
+#include <unordered_map>
 
 #include "base/encoding.h"
 #include "base/time.h"
@@ -31,10 +33,10 @@ struct SourceFile {
 
 // Immutable files (blobs, quarantined originals) the base snapshot already holds, by path,
 // with their size: they are not even stat()ed again (a 100k-version store is 100k files).
-using KnownFiles = std::map<std::string, std::uint64_t, std::less<>>;
+using KnownSize = std::function<std::optional<std::uint64_t>(std::string_view rel)>;
 
 Status Walk(FileSystem& fs, const std::string& root, const std::string& rel,
-            const std::string& skip_path, const KnownFiles& known, std::vector<SourceFile>& out) {
+            const std::string& skip_path, const KnownSize& known, std::vector<SourceFile>& out) {
   const std::string dir = rel.empty() ? root : JoinPath(root, rel);
   HK_ASSIGN_OR_RETURN(std::vector<std::string> names, fs.ListDir(dir));
   for (const std::string& name : names) {
@@ -46,8 +48,8 @@ Status Walk(FileSystem& fs, const std::string& root, const std::string& rel,
                              : top == "quarantine" && r.find('/') != std::string::npos
                                  ? "quarantine"
                                  : "file";
-    if (auto k = known.find(r); k != known.end()) {
-      out.push_back(SourceFile{r, kind, k->second});
+    if (std::optional<std::uint64_t> size = known(r)) {
+      out.push_back(SourceFile{r, kind, *size});
       continue;
     }
     const std::string path = JoinPath(root, r);
@@ -82,26 +84,36 @@ std::string SnapshotIdAt(std::chrono::system_clock::time_point t, const std::str
 
 class Uploader {
  public:
+  // `base` must outlive the uploader: its entries are looked up in place, not copied (a
+  // 100k-version store has 100k of them).
   Uploader(const BackupKey& key, BackupTarget& target, const std::optional<ParsedManifest>& base,
            WriteResult& result)
       : key_(key), target_(target), result_(result) {
     if (!base) return;
+    by_object_.reserve(base->manifest.entries.size());
+    by_path_.reserve(base->manifest.entries.size());
     for (const ManifestEntry& e : base->manifest.entries) {
-      by_object_.emplace(e.object, e);
-      if (e.kind == "blob" || e.kind == "quarantine") by_path_.emplace(e.path, e);
+      by_object_.emplace(e.object, &e);
+      if (e.kind == "blob" || e.kind == "quarantine") by_path_.emplace(e.path, &e);
     }
+  }
+
+  // An immutable file already in the base snapshot, by path: no need to read it again.
+  const ManifestEntry* Known(std::string_view rel) const {
+    auto it = by_path_.find(rel);
+    return it == by_path_.end() ? nullptr : it->second;
   }
 
   // An immutable file already in the base snapshot: no need to read it again.
   Result<std::optional<ManifestEntry>> Reuse(const SourceFile& f) {
-    auto it = by_path_.find(f.rel);
+    const ManifestEntry* known = Known(f.rel);
     using Out = std::optional<ManifestEntry>;
-    if (it == by_path_.end() || it->second.size != f.size) return Out();
-    HK_ASSIGN_OR_RETURN(const bool present, target_.HasObject(it->second.object));
+    if (known == nullptr || known->size != f.size) return Out();
+    HK_ASSIGN_OR_RETURN(const bool present, target_.HasObject(known->object));
     if (!present) return Out();
     ++result_.objects_reused;
     result_.bytes_reused += f.size;
-    return Out(it->second);
+    return Out(*known);
   }
 
   // The work on one piece that needs no shared state: hashing, the object id, and sealing
@@ -117,8 +129,7 @@ class Uploader {
     e.size = plaintext.size();
     e.sha256 = HexEncode(Sha256(plaintext));
     e.object = key_.ObjectId(identity.empty() ? "content\n" + e.sha256 : identity);
-    if (auto it = by_object_.find(e.object);
-        it != by_object_.end() && it->second.sha256 == e.sha256) {
+    if (const ManifestEntry* b = Find(e.object); b != nullptr && b->sha256 == e.sha256) {
       return;  // Probably on the target already; Commit checks.
     }
     Result<Bytes> sealed = key_.Seal(e.object, plaintext);
@@ -134,12 +145,11 @@ class Uploader {
   // Stores a prepared piece, unless an object with the same id is already there. Main thread.
   Result<ManifestEntry> Commit(Prepared& p, ByteView plaintext_if_needed) {
     ManifestEntry& e = p.entry;
-    if (auto it = by_object_.find(e.object);
-        it != by_object_.end() && it->second.sha256 == e.sha256) {
+    if (const ManifestEntry* b = Find(e.object); b != nullptr && b->sha256 == e.sha256) {
       HK_ASSIGN_OR_RETURN(const bool present, target_.HasObject(e.object));
       if (present) {
-        e.sealed_size = it->second.sealed_size;
-        e.sealed_sha256 = it->second.sealed_sha256;
+        e.sealed_size = b->sealed_size;
+        e.sealed_sha256 = b->sealed_sha256;
         ++result_.objects_reused;
         result_.bytes_reused += e.size;
         return e;
@@ -156,7 +166,7 @@ class Uploader {
           e.sealed_sha256 = HexEncode(Sha256(*sealed));
           ++result_.objects_reused;
           result_.bytes_reused += e.size;
-          by_object_.emplace(e.object, e);
+          added_.emplace(e.object, e);
           return e;
         }
       }
@@ -172,16 +182,25 @@ class Uploader {
     HK_RETURN_IF_ERROR(target_.PutObject(e.object, p.sealed));
     ++result_.objects_written;
     result_.bytes_written += p.sealed.size();
-    by_object_.emplace(e.object, e);
+    added_.emplace(e.object, e);
     return e;
   }
 
  private:
+  // An object of the base snapshot or stored earlier in this run. Worker threads call it
+  // while the main thread is not committing (between batches), so `added_` is not changing.
+  const ManifestEntry* Find(std::string_view object) const {
+    if (auto it = by_object_.find(object); it != by_object_.end()) return it->second;
+    if (auto it = added_.find(std::string(object)); it != added_.end()) return &it->second;
+    return nullptr;
+  }
+
   const BackupKey& key_;
   BackupTarget& target_;
   WriteResult& result_;
-  std::map<std::string, ManifestEntry, std::less<>> by_object_;
-  std::map<std::string, ManifestEntry, std::less<>> by_path_;
+  std::unordered_map<std::string_view, const ManifestEntry*> by_object_;
+  std::unordered_map<std::string_view, const ManifestEntry*> by_path_;
+  std::map<std::string, ManifestEntry> added_;
 };
 
 }  // namespace
@@ -231,12 +250,12 @@ Result<WriteResult> WriteSnapshot(FileSystem& fs, Clock& clock, const SnapshotSo
   Progress progress{.phase = "scan"};
   if (options.progress) options.progress(progress);
   std::vector<SourceFile> files;
-  KnownFiles known;
-  if (base) {
-    for (const ManifestEntry& e : base->manifest.entries) {
-      if (e.kind == "blob" || e.kind == "quarantine") known.emplace(e.path, e.size);
-    }
-  }
+  Uploader up(key, target, base, result);
+  const KnownSize known = [&up](std::string_view rel) -> std::optional<std::uint64_t> {
+    const ManifestEntry* e = up.Known(rel);
+    if (e == nullptr) return std::nullopt;
+    return e->size;
+  };
   HK_RETURN_IF_ERROR(Walk(fs, source.data_dir, "", source.db_copy_path, known, files)
                          .WithContext("read data directory " + source.data_dir));
   HK_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> db,
@@ -249,7 +268,6 @@ Result<WriteResult> WriteSnapshot(FileSystem& fs, Clock& clock, const SnapshotSo
   for (const SourceFile& f : files) progress.total_bytes += f.size;
 
   Manifest& m = result.manifest;
-  Uploader up(key, target, base, result);
   auto tick = [&](std::uint64_t bytes) {
     ++progress.done_files;
     progress.done_bytes += bytes;

@@ -129,7 +129,7 @@ Status DirectoryTarget::LoadIndex() {
       std::string_view t = AsChars(*text);
       if (t.substr(0, kIndexMagic.size()) != kIndexMagic) continue;
       t.remove_prefix(kIndexMagic.size());
-      std::vector<std::pair<std::string, ObjectLocation>> entries;
+      std::vector<std::pair<std::string, Slot>> entries;
       bool complete = true;
       while (!t.empty() && complete) {
         const std::size_t nl = t.find('\n');
@@ -145,7 +145,7 @@ Status DirectoryTarget::LoadIndex() {
           complete = false;
           break;
         }
-        ObjectLocation loc{pack_path, 0, 0};
+        Slot loc;
         const std::string_view off = line.substr(sp1 + 1, sp2 - sp1 - 1);
         const std::string_view len = line.substr(sp2 + 1);
         auto parse = [](std::string_view v, std::uint64_t& out) {
@@ -162,14 +162,23 @@ Status DirectoryTarget::LoadIndex() {
           complete = false;
           break;
         }
-        entries.emplace_back(std::string(line.substr(0, 64)), std::move(loc));
+        entries.emplace_back(std::string(line.substr(0, 64)), loc);
       }
       if (!complete) continue;
-      for (auto& [id, loc] : entries) index_.emplace(id, std::move(loc));
+      const std::uint32_t pack_index = AddPackPath(pack_path);
+      for (auto& [id, loc] : entries) {
+        loc.pack = pack_index;
+        index_.emplace(std::move(id), loc);
+      }
     }
   }
   index_loaded_ = true;
   return OkStatus();
+}
+
+std::uint32_t DirectoryTarget::AddPackPath(std::string path) {
+  pack_paths_.push_back(std::move(path));
+  return static_cast<std::uint32_t>(pack_paths_.size() - 1);
 }
 
 Result<bool> DirectoryTarget::HasObject(const std::string& id) {
@@ -180,6 +189,7 @@ Result<bool> DirectoryTarget::HasObject(const std::string& id) {
 
 Status DirectoryTarget::ReloadIndex() {
   index_.clear();
+  pack_paths_.clear();
   open_packs_.clear();
   index_loaded_ = false;
   return LoadIndex();
@@ -194,7 +204,8 @@ Result<std::optional<ObjectLocation>> DirectoryTarget::Locate(const std::string&
     it = index_.find(id);
     if (it == index_.end()) return std::optional<ObjectLocation>();
   }
-  return std::optional<ObjectLocation>(it->second);
+  return std::optional<ObjectLocation>(
+      ObjectLocation{pack_paths_[it->second.pack], it->second.offset, it->second.size});
 }
 
 Status DirectoryTarget::EnsureShard(const std::string& shard) {
@@ -230,15 +241,20 @@ Status DirectoryTarget::WritePack() {
   HK_RETURN_IF_ERROR(WriteNewFileAtomically(fs_, dir, pack_id + ".pack", pending_, false)
                          .WithContext("write backup pack"));
   std::string index(kIndexMagic);
-  std::vector<std::pair<std::string, ObjectLocation>> located;
   for (const auto& [id, where] : pending_objects_) {
-    index += id + " " + std::to_string(where.first) + " " + std::to_string(where.second) + "\n";
-    located.emplace_back(
-        id, ObjectLocation{JoinPath(dir, pack_id + ".pack"), where.first, where.second});
+    index += id;
+    index += ' ';
+    index += std::to_string(where.first);
+    index += ' ';
+    index += std::to_string(where.second);
+    index += '\n';
   }
   HK_RETURN_IF_ERROR(WriteNewFileAtomically(fs_, dir, pack_id + ".index", AsBytes(index), false)
                          .WithContext("write backup pack index"));
-  for (auto& [id, loc] : located) index_.emplace(id, std::move(loc));
+  const std::uint32_t pack_index = AddPackPath(JoinPath(dir, pack_id + ".pack"));
+  for (const auto& [id, where] : pending_objects_) {
+    index_.emplace(id, Slot{pack_index, where.first, where.second});
+  }
   if (std::find(unsynced_shards_.begin(), unsynced_shards_.end(), shard) ==
       unsynced_shards_.end()) {
     unsynced_shards_.push_back(shard);
@@ -268,7 +284,7 @@ Result<Bytes> DirectoryTarget::GetObject(const std::string& id) {
   }
   auto it = index_.find(id);
   Result<RandomAccessFile*> f = NotFoundError("");
-  if (it != index_.end()) f = OpenPack(it->second.pack_path);
+  if (it != index_.end()) f = OpenPack(pack_paths_[it->second.pack]);
   if (!f && f.error().code() == StatusCode::kNotFound) {
     // A prune in another process may have repacked it: look again once.
     HK_RETURN_IF_ERROR(ReloadIndex());
@@ -276,9 +292,9 @@ Result<Bytes> DirectoryTarget::GetObject(const std::string& id) {
     if (it == index_.end()) {
       return NotFoundError("backup object " + id + " is missing from " + Describe());
     }
-    f = OpenPack(it->second.pack_path);
+    f = OpenPack(pack_paths_[it->second.pack]);
   }
-  const ObjectLocation& loc = it->second;
+  const Slot& loc = it->second;
   if (!f) {
     if (f.error().code() == StatusCode::kNotFound) {
       return NotFoundError("backup object " + id + " is missing from " + Describe() +
@@ -306,7 +322,7 @@ Result<DirectoryTarget::PackRemoval> DirectoryTarget::RemoveObjectsNotIn(
   HK_RETURN_IF_ERROR(Flush());
   HK_RETURN_IF_ERROR(LoadIndex());
   std::map<std::string, std::vector<std::string>> by_pack;
-  for (const auto& [id, loc] : index_) by_pack[loc.pack_path].push_back(id);
+  for (const auto& [id, loc] : index_) by_pack[pack_paths_[loc.pack]].push_back(id);
   PackRemoval out;
   std::vector<std::string> doomed;  // Packs to remove once their kept objects are repacked.
   for (const auto& [pack, ids] : by_pack) {
@@ -344,7 +360,7 @@ Result<DirectoryTarget::PackRemoval> DirectoryTarget::RemoveObjectsNotIn(
     ++out.packs;
   }
   for (auto it = index_.begin(); it != index_.end();) {
-    it = std::find(doomed.begin(), doomed.end(), it->second.pack_path) != doomed.end()
+    it = std::find(doomed.begin(), doomed.end(), pack_paths_[it->second.pack]) != doomed.end()
              ? index_.erase(it)
              : std::next(it);
   }

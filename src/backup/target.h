@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/env.h"
@@ -109,7 +110,16 @@ class DirectoryTarget final : public BackupTarget {
   const std::string dir_;
   std::size_t pack_bytes_ = 16 << 20;
   bool index_loaded_ = false;
-  std::map<std::string, ObjectLocation, std::less<>> index_;
+  // Where each stored object is: its pack (an index into pack_paths_, so 100k objects do not
+  // carry 100k copies of a path), offset and size.
+  struct Slot {
+    std::uint32_t pack = 0;
+    std::uint64_t offset = 0;
+    std::uint64_t size = 0;
+  };
+  std::uint32_t AddPackPath(std::string path);
+  std::vector<std::string> pack_paths_;
+  std::unordered_map<std::string, Slot> index_;
   // The pack being filled: its bytes and the objects in it.
   Bytes pending_;
   std::map<std::string, std::pair<std::uint64_t, std::uint64_t>, std::less<>> pending_objects_;
