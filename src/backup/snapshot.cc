@@ -1,14 +1,13 @@
 #include "backup/snapshot.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <functional>
 #include <map>
-#include <thread>
 #include <unordered_map>
 
 #include "base/encoding.h"
+#include "base/parallel.h"
 #include "base/time.h"
 
 namespace hokan::backup {
@@ -283,33 +282,25 @@ Result<WriteResult> WriteSnapshot(FileSystem& fs, Clock& clock, const SnapshotSo
     bool read_file = false;
     Uploader::Prepared done;
   };
-  const unsigned workers = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
   std::vector<Job> batch;
   std::uint64_t batch_bytes = 0;
   auto run_batch = [&]() -> Status {
-    std::atomic<std::size_t> next{0};
-    auto work = [&] {
-      for (std::size_t i; (i = next.fetch_add(1)) < batch.size();) {
-        Job& j = batch[i];
-        if (j.read_file) {
-          Result<Bytes> content = fs.ReadFile(JoinPath(source.data_dir, j.rel));
-          if (!content) {
-            if (content.error().code() == StatusCode::kNotFound && j.kind != "file") {
-              j.done.vanished = true;  // An orphan the sweep removed; no row refers to it.
-            } else {
-              j.done.status = content.error().WithContext("read " + j.rel);
-            }
-            continue;
+    ParallelFor(batch.size(), [&](std::size_t i) {
+      Job& j = batch[i];
+      if (j.read_file) {
+        Result<Bytes> content = fs.ReadFile(JoinPath(source.data_dir, j.rel));
+        if (!content) {
+          if (content.error().code() == StatusCode::kNotFound && j.kind != "file") {
+            j.done.vanished = true;  // An orphan the sweep removed; no row refers to it.
+          } else {
+            j.done.status = content.error().WithContext("read " + j.rel);
           }
-          j.plain = std::move(*content);
+          return;
         }
-        up.Prepare(j.identity, j.plain, j.done);
+        j.plain = std::move(*content);
       }
-    };
-    std::vector<std::thread> threads;
-    for (unsigned t = 1; t < workers && t < batch.size(); ++t) threads.emplace_back(work);
-    work();
-    for (std::thread& t : threads) t.join();
+      up.Prepare(j.identity, j.plain, j.done);
+    });
     for (Job& j : batch) {
       if (j.done.vanished) continue;
       HK_RETURN_IF_ERROR(j.done.status);
