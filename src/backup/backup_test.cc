@@ -395,7 +395,11 @@ TEST_F(BackupTest, MalformedManifestObjectsAreRefused) {
        {std::string("7"), std::string("{}"), std::string("[]"), std::string("[[1]]"),
         entry + ",null", std::string(entry).append("],\"objects\":[").append(entry),
         entry.substr(0, entry.size() - 1) + ",1]",
-        std::string(R"(["blob","blobs/ab/ab12","x",0,"y",0,"z"])")}) {
+        std::string(R"(["blob","blobs/ab/ab12","x",0,"y",0,"z"])"),
+        std::string(R"(["blob","blobs/ab/ab12",null,0,"y",0,"z"])"),
+        std::string(R"(["blob","blobs/ab/ab12","x",-1,"y",0,"z"])"),
+        std::string(R"(["blob","blobs/ab/ab12","x",1.5,"y",0,"z"])"),
+        std::string(R"(["blob","blobs/ab/ab12","x",0,"y",0])")}) {
     SCOPED_TRACE(replacement);
     std::string bad = text;
     bad.replace(bad.find(entry), entry.size(), replacement);

@@ -147,27 +147,158 @@ Result<std::string> EncodeBody(const Manifest& m) {
   return text;
 }
 
-Result<ManifestEntry> EntryFromJson(const json& o) {
-  if (!o.is_array() || o.size() != 7) return DataLossError("a manifest object is malformed");
-  ManifestEntry e;
-  try {
-    e.kind = o[0].get<std::string>();
-    e.path = o[1].get<std::string>();
-    e.object = o[2].get<std::string>();
-    e.size = o[3].get<std::uint64_t>();
-    e.sha256 = o[4].get<std::string>();
-    e.sealed_size = o[5].get<std::uint64_t>();
-    e.sealed_sha256 = o[6].get<std::string>();
-  } catch (const json::exception&) {
-    return DataLossError("a manifest object is malformed");
-  }
+Status CheckEntry(const ManifestEntry& e) {
   if ((e.kind != "db" && e.kind != "file" && e.kind != "blob" && e.kind != "quarantine") ||
       !IsSafeRelativePath(e.path) || !IsObjectId(e.object) || !IsHex64(e.sha256) ||
       !IsHex64(e.sealed_sha256)) {
     return DataLossError("a manifest object is malformed (kind, path, id or hash)");
   }
-  return e;
+  return OkStatus();
 }
+
+// Reads a manifest body in one pass. The top-level "objects" array (100k elements and more)
+// goes straight into entries, each element's strings moved, never held as JSON values; the
+// rest (a few dozen values) becomes a document. Stops at the first malformed element.
+class BodyReader final : public nlohmann::json_sax<json> {
+ public:
+  explicit BodyReader(std::vector<ManifestEntry>& entries) : entries_(entries) {}
+
+  json& document() { return root_; }
+  const std::optional<Status>& problem() const { return problem_; }
+
+  bool null() override { return Scalar(json(nullptr)); }
+  bool boolean(bool v) override { return Scalar(json(v)); }
+  bool number_integer(number_integer_t v) override { return Scalar(json(v)); }
+  bool number_unsigned(number_unsigned_t v) override {
+    if (state_ == State::kEntry) {
+      if (field_ == 3 || field_ == 5) {
+        (field_ == 3 ? entry_.size : entry_.sealed_size) = v;
+        ++field_;
+        return true;
+      }
+      return Malformed();
+    }
+    return Scalar(json(v));
+  }
+  bool number_float(number_float_t v, const string_t& /*text*/) override { return Scalar(json(v)); }
+  bool string(string_t& v) override {
+    if (state_ == State::kEntry) {
+      std::string* fields[] = {&entry_.kind,   &entry_.path, &entry_.object,       nullptr,
+                               &entry_.sha256, nullptr,      &entry_.sealed_sha256};
+      if (field_ >= 7 || fields[field_] == nullptr) return Malformed();
+      *fields[field_++] = std::move(v);
+      return true;
+    }
+    return Scalar(json(std::move(v)));
+  }
+  bool binary(binary_t& /*v*/) override { return Malformed(); }
+
+  bool start_object(std::size_t /*n*/) override {
+    if (state_ != State::kOutside) return Malformed();
+    return Open(json::object());
+  }
+  bool key(string_t& k) override {
+    if (stack_.size() == 1) top_key_ = k;
+    key_ = std::move(k);
+    return true;
+  }
+  bool end_object() override {
+    stack_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t /*n*/) override {
+    switch (state_) {
+      case State::kOutside:
+        if (stack_.size() == 1 && top_key_ == "objects") {
+          if (seen_objects_) {
+            problem_ = DataLossError("the manifest names its objects twice");
+            return false;
+          }
+          seen_objects_ = true;
+          state_ = State::kObjects;
+          return Add(json::array()) != nullptr;  // Present, and empty.
+        }
+        return Open(json::array());
+      case State::kObjects:
+        state_ = State::kEntry;
+        entry_ = ManifestEntry{};
+        field_ = 0;
+        return true;
+      case State::kEntry:
+        return Malformed();
+    }
+    return false;
+  }
+  bool end_array() override {
+    switch (state_) {
+      case State::kEntry: {
+        if (field_ != 7) return Malformed();
+        if (Status st = CheckEntry(entry_); !st.ok()) {
+          problem_ = st;
+          return false;
+        }
+        entries_.push_back(std::move(entry_));
+        state_ = State::kObjects;
+        return true;
+      }
+      case State::kObjects:
+        state_ = State::kOutside;
+        return true;
+      case State::kOutside:
+        stack_.pop_back();
+        return true;
+    }
+    return false;
+  }
+  bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
+                   const nlohmann::detail::exception& /*ex*/) override {
+    return false;
+  }
+
+ private:
+  enum class State { kOutside, kObjects, kEntry };
+
+  bool Malformed() {
+    problem_ = DataLossError("a manifest object is malformed");
+    return false;
+  }
+  bool Scalar(json v) {
+    if (state_ != State::kOutside) return Malformed();
+    return Add(std::move(v)) != nullptr;
+  }
+  json* Add(json v) {
+    if (stack_.empty()) {
+      if (!root_.is_null()) return nullptr;  // Two top-level values.
+      root_ = std::move(v);
+      return &root_;
+    }
+    json& top = *stack_.back();
+    if (top.is_array()) {
+      top.push_back(std::move(v));
+      return &top.back();
+    }
+    json& slot = top[key_];
+    slot = std::move(v);
+    return &slot;
+  }
+  bool Open(json v) {
+    json* added = Add(std::move(v));
+    if (added == nullptr) return false;
+    stack_.push_back(added);
+    return true;
+  }
+
+  std::vector<ManifestEntry>& entries_;
+  json root_;
+  std::vector<json*> stack_;
+  std::string key_;
+  std::string top_key_;
+  State state_ = State::kOutside;
+  bool seen_objects_ = false;
+  ManifestEntry entry_;
+  int field_ = 0;
+  std::optional<Status> problem_;
+};
 
 }  // namespace
 
@@ -212,37 +343,11 @@ Result<ParsedManifest> ParseManifest(ByteView bytes) {
   p.signature = std::move(*sig);
 
   Manifest& m = p.manifest;
-  // Each element of the top-level "objects" array becomes an entry as soon as it is parsed
-  // and is then dropped from the document (a 100k-entry tree would cost more than the rest
-  // of an incremental backup). Depth 1: the body's members; 2: the elements of one of them.
-  std::optional<Status> bad_entry;
-  bool in_objects = false;
-  const json::parser_callback_t on_event = [&](int depth, json::parse_event_t event, json& parsed) {
-    if (depth == 1 && event == json::parse_event_t::key) {
-      in_objects = parsed == "objects";
-      if (in_objects && !m.entries.empty() && !bad_entry) {
-        bad_entry = DataLossError("the manifest names its objects twice");
-      }
-    } else if (in_objects && depth == 2 && event == json::parse_event_t::value) {
-      // A scalar element: keep it so the check below reports it.
-    } else if (in_objects && depth == 2 && event == json::parse_event_t::array_end) {
-      if (!bad_entry) {
-        Result<ManifestEntry> e = EntryFromJson(parsed);
-        if (e) {
-          m.entries.push_back(std::move(*e));
-        } else {
-          bad_entry = e.error();
-        }
-      }
-      return false;
-    }
-    return true;
-  };
-  const json body = json::parse(p.body, on_event, false);
-  if (body.is_discarded() || !body.is_object()) {
-    return DataLossError("the manifest's body is not JSON");
-  }
-  if (bad_entry) return *bad_entry;
+  BodyReader reader(m.entries);
+  const bool parsed = json::sax_parse(p.body, &reader);
+  if (reader.problem()) return *reader.problem();
+  const json& body = reader.document();
+  if (!parsed || !body.is_object()) return DataLossError("the manifest's body is not JSON");
   try {
     if (body.at("format").get<int>() != 1) return DataLossError("unknown manifest format");
     m.snapshot_id = body.at("snapshot_id").get<std::string>();
@@ -270,7 +375,7 @@ Result<ParsedManifest> ParseManifest(ByteView bytes) {
     m.audit_consistency = prev.at("audit_consistency").get<std::string>();
     m.versions = body.at("store").at("versions").get<std::uint64_t>();
     m.audit_entries = body.at("store").at("audit_entries").get<std::uint64_t>();
-    // Elements that were not arrays stayed in the document: malformed.
+    // An "objects" that is not an array (its elements were read above): malformed.
     if (!body.at("objects").is_array() || !body.at("objects").empty()) {
       return DataLossError("a manifest object is malformed");
     }

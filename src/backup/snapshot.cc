@@ -190,7 +190,7 @@ class Uploader {
   // while the main thread is not committing (between batches), so `added_` is not changing.
   const ManifestEntry* Find(std::string_view object) const {
     if (auto it = by_object_.find(object); it != by_object_.end()) return it->second;
-    if (auto it = added_.find(std::string(object)); it != added_.end()) return &it->second;
+    if (auto it = added_.find(object); it != added_.end()) return &it->second;
     return nullptr;
   }
 
@@ -199,7 +199,7 @@ class Uploader {
   WriteResult& result_;
   std::unordered_map<std::string_view, const ManifestEntry*> by_object_;
   std::unordered_map<std::string_view, const ManifestEntry*> by_path_;
-  std::map<std::string, ManifestEntry> added_;
+  std::map<std::string, ManifestEntry, std::less<>> added_;
 };
 
 }  // namespace
