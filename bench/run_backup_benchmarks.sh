@@ -34,7 +34,7 @@
 #
 # restic: its defaults (repository format of `restic init`, compression auto, all CPUs, local
 # cache in the scratch directory); the password comes from RESTIC_PASSWORD (a throwaway one
-# for this repository). hokan's backup hashes and seals on every core; its restore is one thread. The page cache is warm
+# for this repository). hokan's backup and its restore use every core. The page cache is warm
 # for both (the data were just written, caches cannot be dropped on a shared machine).
 #
 # Everything goes to <output dir>/backup_<UTC time>.log; the summary also to
