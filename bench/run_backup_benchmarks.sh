@@ -71,7 +71,7 @@ if [[ ${BUILD:-1} == 1 ]]; then ninja -C "$build" -j1 hk_backup_bench hokan; fi
 bench=$(cd "$build/bench" && pwd)/backup_bench
 hokan=$(cd "$build/src/cli" && pwd)/hokan
 
-source "$(dirname "$0")/lib.sh"  # cpu_busy, wait_quiet
+source "$(dirname "$0")/lib.sh"  # cpu_busy, wait_quiet, ticks
 if [[ ${WAIT_QUIET:-1} == 0 ]]; then  # Smoke tests only: figures from a busy machine mislead.
   wait_quiet() { echo "(not waiting for a quiet CPU: WAIT_QUIET=0)"; }
 fi
@@ -90,14 +90,6 @@ export RESTIC_PASSWORD="hokan-bench-throwaway"  # This run's scratch repository 
 export RESTIC_CACHE_DIR="$work/restic-cache"
 export RESTIC_COMPRESSION="$compression"
 
-# CPU ticks (busy, total) from /proc/stat, to say how busy the machine was during a program.
-ticks() {
-  local a
-  read -r -a a < /proc/stat
-  local total=0 i
-  for i in 1 2 3 4 5 6 7 8; do total=$((total + a[i])); done
-  echo "$((total - a[4] - a[5])) $total"
-}
 
 # Prefixes each line with the seconds since $1 (an $EPOCHREALTIME).
 stamp_lines() {

@@ -53,19 +53,11 @@ fi
 ninja -C "$build" -j1 hk_signature_bench
 bench=$(cd "$build/bench" && pwd)/signature_bench
 
-source "$(dirname "$0")/lib.sh"  # cpu_busy, wait_quiet
+source "$(dirname "$0")/lib.sh"  # cpu_busy, wait_quiet, ticks
 if [[ ${WAIT_QUIET:-1} == 0 ]]; then  # Smoke tests only: figures from a busy machine mislead.
   wait_quiet() { echo "(not waiting for a quiet CPU: WAIT_QUIET=0)"; }
 fi
 
-# CPU ticks (busy, total) from /proc/stat, to say how busy the machine was during a program.
-ticks() {
-  local a
-  read -r -a a < /proc/stat
-  local total=0 i
-  for i in 1 2 3 4 5 6 7 8; do total=$((total + a[i])); done
-  echo "$((total - a[4] - a[5])) $total"
-}
 # measured LABEL CMD...: waits for a quiet CPU, runs CMD, then prints the machine's CPU use.
 measured() {
   local label=$1 before after
