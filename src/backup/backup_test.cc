@@ -248,6 +248,41 @@ TEST_F(BackupTest, AuditLogRewrittenBetweenSnapshotsIsFlagged) {
               AllOf(HasSubstr(second->manifest.snapshot_id), HasSubstr("not consistent")));
 }
 
+// A pack index is read from the target, which may be damaged or hostile: a location outside
+// its pack (also one whose offset + size wraps around 2^64) makes the whole index name
+// nothing, rather than a read of exabytes.
+TEST_F(BackupTest, PackIndexNamingBytesOutsideItsPackIsIgnored) {
+  ASSERT_OK(fs_.CreateDir("/target/packs/00"));
+  ASSERT_OK(fs_.SyncDir("/target/packs"));
+  const std::string pack = std::string(32, '0');
+  Write("/target/packs/00", pack + ".pack", "ten bytes!");
+  const std::string id(64, 'e');
+  for (const std::string& where :
+       {std::string("9999999999999999999 8446744073709551617"), std::string("0 11"),
+        std::string("11 0"), std::string("18446744073709551616 0"), std::string("+1 2"),
+        std::string("1 -2"), std::string("0x1 2")}) {
+    SCOPED_TRACE(where);
+    (void)fs_.Remove("/target/packs/00/" + pack + ".index");
+    std::string index = "hokan-pack-index v1\n" + id;
+    index.append(" ").append(where).append("\n");
+    Write("/target/packs/00", pack + ".index", index);
+    auto t = DirectoryTarget::Open(fs_, "/target", false);
+    ASSERT_OK(t);
+    auto has = (*t)->HasObject(id);
+    ASSERT_OK(has);
+    EXPECT_FALSE(*has);
+    EXPECT_THAT((*t)->GetObject(id), StatusIs(StatusCode::kNotFound));
+  }
+  // The same index with a location inside the pack names the object.
+  (void)fs_.Remove("/target/packs/00/" + pack + ".index");
+  Write("/target/packs/00", pack + ".index", "hokan-pack-index v1\n" + id + " 4 6\n");
+  auto t = DirectoryTarget::Open(fs_, "/target", false);
+  ASSERT_OK(t);
+  auto got = (*t)->GetObject(id);
+  ASSERT_OK(got);
+  EXPECT_EQ(std::string(AsChars(*got)), "bytes!");
+}
+
 TEST_F(BackupTest, DamagedMissingAndForgedPiecesAreNamed) {
   target_->set_pack_bytes(1);  // One object per pack, so one can go missing alone.
   auto w = Snapshot();

@@ -1,6 +1,7 @@
 #include "backup/target.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "crypto/crypto.h"
 #include "store/atomic_write.h"
@@ -146,19 +147,16 @@ Status DirectoryTarget::LoadIndex() {
           break;
         }
         Slot loc;
-        const std::string_view off = line.substr(sp1 + 1, sp2 - sp1 - 1);
-        const std::string_view len = line.substr(sp2 + 1);
+        // Decimal digits only, the whole field, no overflow; then inside the pack (checked
+        // without adding, so huge numbers cannot wrap around into range).
         auto parse = [](std::string_view v, std::uint64_t& out) {
-          if (v.empty() || v.size() > 19) return false;
-          out = 0;
-          for (char c : v) {
-            if (c < '0' || c > '9') return false;
-            out = out * 10 + static_cast<std::uint64_t>(c - '0');
-          }
-          return true;
+          const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+          return !v.empty() && ec == std::errc() && end == v.data() + v.size();
         };
-        if (!IsObjectId(line.substr(0, 64)) || !parse(off, loc.offset) || !parse(len, loc.size) ||
-            loc.offset + loc.size > pack->size) {
+        if (!IsObjectId(line.substr(0, 64)) ||
+            !parse(line.substr(sp1 + 1, sp2 - sp1 - 1), loc.offset) ||
+            !parse(line.substr(sp2 + 1), loc.size) || loc.offset > pack->size ||
+            loc.size > pack->size - loc.offset) {
           complete = false;
           break;
         }
@@ -190,6 +188,7 @@ Result<bool> DirectoryTarget::HasObject(const std::string& id) {
 Status DirectoryTarget::ReloadIndex() {
   index_.clear();
   pack_paths_.clear();
+  known_shards_.clear();  // LoadIndex lists them again.
   open_packs_.clear();
   index_loaded_ = false;
   return LoadIndex();
