@@ -281,8 +281,7 @@ Status ApiService::RefuseOnCopy(AuditEvent refused) {
   AuditAlone(refused);
   return FailedPreconditionError(
       archive_.config().server.read_only
-          ? "this store is a read-only emergency copy ([server] read_only in hokan.toml); "
-            "changes are refused"
+          ? std::string(kReadOnlyStoreRefusal)
           : "this server is a read-only emergency copy (hokan serve --read-only); changes are "
             "refused");
 }

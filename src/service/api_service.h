@@ -112,9 +112,6 @@ struct ApiServiceOptions {
   bool read_only = false;
 };
 
-// The rule a refusal on a read-only copy is audited with.
-inline constexpr std::string_view kReadOnlyRule = "read_only";
-
 // Confirming (確定) a version with an e-signature and a timestamp (issue 4).
 struct ConfirmRequest {
   std::string record_id;

@@ -288,11 +288,9 @@ Status Archive::RefuseIfReadOnly(const Actor& actor, std::string_view action,
   e.patient = patient;
   e.record = record;
   e.outcome = "denied";
-  e.rule = "read_only";
+  e.rule = std::string(kReadOnlyRule);
   HK_RETURN_IF_ERROR(audit_->Append(e).error());
-  return FailedPreconditionError(
-      "this store is a read-only emergency copy ([server] read_only in hokan.toml); changes are "
-      "refused");
+  return FailedPreconditionError(std::string(kReadOnlyStoreRefusal));
 }
 
 Result<PutResult> Archive::PutRecord(const Actor& actor, const PutRequest& request,

@@ -101,6 +101,14 @@ struct VerifySummary {
   bool ok() const { return damage == 0; }
 };
 
+// A change refused on a read-only emergency copy (G-6.10) is audited as denied with this
+// rule, by the archive ([server] read_only) and by the API service (also `serve --read-only`).
+inline constexpr std::string_view kReadOnlyRule = "read_only";
+// The refusal's message when the store itself is marked read-only in hokan.toml.
+inline constexpr std::string_view kReadOnlyStoreRefusal =
+    "this store is a read-only emergency copy ([server] read_only in hokan.toml); changes are "
+    "refused";
+
 class Archive {
  public:
   // Creates a new store in `dir` (created if missing; must be empty if present).

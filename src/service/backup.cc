@@ -88,12 +88,12 @@ void RecordStatus(Archive& archive, const std::string& section, const std::strin
     if (!status[section].is_object()) status[section] = nlohmann::json::object();
     nlohmann::json& slot = status[section][key];
     // Keep the last success next to a newer failure: monitoring needs both.
-    if (entry.value("outcome", "") != "success" && slot.is_object() &&
-        slot.value("outcome", "") == "success") {
-      entry["last_success"] = slot;
-    } else if (entry.value("outcome", "") != "success" && slot.is_object() &&
-               slot.contains("last_success")) {
-      entry["last_success"] = slot["last_success"];
+    if (entry.value("outcome", "") != "success" && slot.is_object()) {
+      if (slot.value("outcome", "") == "success") {
+        entry["last_success"] = slot;
+      } else if (slot.contains("last_success")) {
+        entry["last_success"] = slot["last_success"];
+      }
     }
     slot = std::move(entry);
   }
